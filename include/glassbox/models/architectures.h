@@ -1,0 +1,62 @@
+// The built-in architectures: the seed's model and its relatives, for any C x H x W and class count.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glassbox/models/classifier.h"
+#include "glassbox/util/arg.h"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace glassbox::models {
+
+// `linear`  the seed's LitClassifier: Linear(C*H*W, K) with ReLU applied to its output. The ReLU on the
+//           logits is kept on purpose: it is what the seed trains, and why many of its logits tie at 0.
+// `logreg`  the same without the ReLU (multinomial logistic regression).
+// `mlp`     Linear(C*H*W, hidden) - ReLU - Linear(hidden, K).
+// `cnn`     two conv(3x3)-ReLU-maxpool(2) blocks, then Linear - ReLU - Linear.
+struct ModelOptions {
+  ModelOptions(std::string architecture, InputShape shape, int64_t num_classes)
+      : architecture_(std::move(architecture)), shape_(shape), num_classes_(num_classes) {}
+  GLASSBOX_ARG(std::string, architecture);
+  GLASSBOX_ARG(InputShape, shape);
+  GLASSBOX_ARG(int64_t, num_classes);
+  GLASSBOX_ARG(int64_t, hidden) = 256;        // mlp hidden width and cnn head width
+  GLASSBOX_ARG(int64_t, conv_channels) = 16;  // cnn: first block's channels (the second has twice as many)
+};
+
+std::vector<std::string> architecture_names();
+
+// A built-in model: a torch::nn module behind the Classifier interface.
+class ModuleClassifier : public Classifier {
+ public:
+  explicit ModuleClassifier(const ModelOptions& options);
+  ~ModuleClassifier() override;
+
+  at::Tensor forward(const at::Tensor& x) override;
+  std::vector<at::Tensor> parameters() override;
+  void train(bool on = true) override;
+  bool is_training() const override;
+  void to(c10::Device device) override;
+  InputShape input_shape() const override { return options_.shape(); }
+  int64_t num_classes() const override { return options_.num_classes(); }
+  std::string name() const override { return options_.architecture(); }
+
+  const ModelOptions& options() const { return options_; }
+  torch::nn::Module& module();
+
+ private:
+  ModelOptions options_;
+  std::shared_ptr<torch::nn::Module> module_;
+  std::function<at::Tensor(const at::Tensor&)> forward_;
+};
+
+// Builds a freshly initialised model. Throws glassbox::Error for an unknown architecture or bad shape.
+std::unique_ptr<ModuleClassifier> make_model(const ModelOptions& options);
+
+}  // namespace glassbox::models

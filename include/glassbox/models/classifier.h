@@ -1,0 +1,51 @@
+// The one interface every model glassbox trains or explains implements: a batch in, logits out.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace glassbox::models {
+
+// What a model takes and gives: input C x H x W and the number of classes it scores.
+struct InputShape {
+  int64_t channels = 1;
+  int64_t height = 28;
+  int64_t width = 28;
+  int64_t numel() const { return channels * height * width; }
+};
+
+class Classifier {
+ public:
+  virtual ~Classifier() = default;
+
+  // x: B x C x H x W float; returns B x num_classes() logits.
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+  virtual std::vector<at::Tensor> parameters() = 0;
+  virtual void train(bool on = true) = 0;
+  virtual bool is_training() const = 0;
+  virtual void to(c10::Device device) = 0;
+  virtual InputShape input_shape() const = 0;
+  virtual int64_t num_classes() const = 0;
+  // A short name for messages and metadata: "cnn", "torchscript:model.pt", ...
+  virtual std::string name() const = 0;
+};
+
+// Puts a model in eval mode for the guard's lifetime and restores its previous mode, so a callback
+// can run the model mid-training without disturbing it.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(Classifier& model) : model_(model), was_training_(model.is_training()) { model_.train(false); }
+  ~EvalModeGuard() { model_.train(was_training_); }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  Classifier& model_;
+  bool was_training_;
+};
+
+}  // namespace glassbox::models

@@ -1,0 +1,45 @@
+// Hooks into the training loop. Everything a callback may want is handed to it, so no callback needs
+// the model to stash state (the seed's model kept `last_batch` and `last_logits` for its callback).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "glassbox/models/classifier.h"
+
+namespace glassbox::train {
+
+struct BatchContext {
+  models::Classifier& model;
+  const at::Tensor& x;       // the batch's input, as the model saw it
+  const at::Tensor& y;       // its labels
+  const at::Tensor& logits;  // the model's output for it, detached
+  double loss;
+  int64_t batch_index;       // within the epoch
+  int64_t global_step;       // optimizer steps taken so far, this batch's included
+  int64_t epoch;
+};
+
+struct EpochContext {
+  models::Classifier& model;
+  int64_t epoch;
+  int64_t global_step;
+};
+
+// Override what you need. A callback may run the model: wrap it in models::EvalModeGuard, and take
+// input gradients with torch::autograd::grad (never .backward()), which leaves parameters' .grad alone.
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_fit_start(const EpochContext&) {}
+  virtual void on_fit_end(const EpochContext&) {}
+  virtual void on_train_epoch_start(const EpochContext&) {}
+  virtual void on_train_epoch_end(const EpochContext&) {}
+  virtual void on_train_batch_end(const BatchContext&) {}
+  virtual void on_validation_end(const EpochContext&, const std::map<std::string, double>& /*metrics*/) {}
+};
+
+}  // namespace glassbox::train

@@ -1,0 +1,71 @@
+// The training loop: epochs of shuffled batches, an optimizer step per batch, validation per epoch,
+// metrics to loggers, checkpoints on val_loss (best and last), resume, and callbacks at every hook.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glassbox/data/dataset.h"
+#include "glassbox/models/architectures.h"
+#include "glassbox/train/callback.h"
+#include "glassbox/train/logger.h"
+#include "glassbox/util/arg.h"
+
+namespace glassbox::train {
+
+struct TrainerOptions {
+  GLASSBOX_ARG(int64_t, max_epochs) = 1;
+  GLASSBOX_ARG(int64_t, batch_size) = 64;
+  GLASSBOX_ARG(int64_t, eval_batch_size) = 1000;
+  GLASSBOX_ARG(std::string, optimizer) = "adam";  // "adam" or "sgd" (with momentum)
+  GLASSBOX_ARG(double, learning_rate) = 0.005;   // the seed's Adam learning rate
+  GLASSBOX_ARG(double, momentum) = 0.9;           // sgd only
+  GLASSBOX_ARG(uint64_t, seed) = 0;
+  GLASSBOX_ARG(int, threads) = 0;                 // 0 = one per core
+  GLASSBOX_ARG(std::string, device) = "cpu";      // "cpu", "cuda", "cuda:1", ...
+  // Where best.ckpt and last.ckpt go; empty = no checkpoints.
+  GLASSBOX_ARG(std::string, checkpoint_dir);
+  // A checkpoint to continue from: its weights, optimizer state, epoch and step.
+  GLASSBOX_ARG(std::string, resume_from);
+  GLASSBOX_ARG(bool, progress) = true;            // progress bar (terminal) or plain lines
+  GLASSBOX_ARG(bool, quiet) = false;              // nothing on the console
+};
+
+struct FitResult {
+  double val_loss = 0;
+  double val_acc = 0;
+  int64_t epochs = 0;             // epochs completed in total (resumed ones included)
+  int64_t global_step = 0;
+  double seconds = 0;             // training time of this fit (validation included)
+  double samples_per_second = 0;  // training samples per second of training-batch time
+  std::string best_checkpoint;
+  std::string last_checkpoint;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainerOptions options = {});
+  ~Trainer();
+
+  void add_callback(std::shared_ptr<Callback> callback);
+  void add_logger(std::shared_ptr<Logger> logger);
+
+  // Trains `model` on `train`, validating on `val` after each epoch. The datasets' normalisation is
+  // what the model sees; it is recorded in the checkpoints.
+  FitResult fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val);
+
+  // Mean cross-entropy and accuracy of `model` on `data`, in eval mode without gradients.
+  std::map<std::string, double> evaluate(models::Classifier& model, const data::Dataset& data);
+
+  const TrainerOptions& options() const { return options_; }
+
+ private:
+  TrainerOptions options_;
+  std::vector<std::shared_ptr<Callback>> callbacks_;
+  std::vector<std::shared_ptr<Logger>> loggers_;
+};
+
+}  // namespace glassbox::train

@@ -1,0 +1,17 @@
+// The glassbox command-line tool's subcommands. Each registers its flags on the app and returns the
+// function that runs it once the command line is parsed.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace glassbox::cli {
+
+using Run = std::function<void()>;
+
+Run add_train_command(CLI::App& app);
+
+}  // namespace glassbox::cli

@@ -1,0 +1,48 @@
+// glassbox: train, explain and look inside LibTorch classifiers.
+#include <CLI/CLI.hpp>
+
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+#include "glassbox/util/error.h"
+
+namespace {
+
+// Errors reach the user as one line: the first line of the message, without libtorch's backtrace.
+int fail(const std::string& message) {
+  std::fprintf(stderr, "glassbox: error: %s\n", message.substr(0, message.find('\n')).c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"glassbox: see what a LibTorch classifier is thinking, through the gradients of its class scores"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("glassbox ") + GLASSBOX_VERSION);
+  glassbox::cli::Run train = glassbox::cli::add_train_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  }
+  try {
+    if (app.got_subcommand("train")) train();
+    return 0;
+  } catch (const glassbox::Error& e) {
+    return fail(e.what());
+  } catch (const c10::Error& e) {
+    return fail(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}

@@ -1,0 +1,96 @@
+#include "glassbox/models/architectures.h"
+
+#include <torch/nn.h>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::models {
+namespace {
+
+struct LinearNetImpl : torch::nn::Module {
+  LinearNetImpl(int64_t in, int64_t classes, bool relu_on_logits)
+      : l1(register_module("l1", torch::nn::Linear(in, classes))), relu_on_logits(relu_on_logits) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor logits = l1(x.flatten(1));
+    return relu_on_logits ? torch::relu(logits) : logits;
+  }
+  torch::nn::Linear l1;
+  bool relu_on_logits;
+};
+
+struct MlpImpl : torch::nn::Module {
+  MlpImpl(int64_t in, int64_t hidden, int64_t classes)
+      : l1(register_module("l1", torch::nn::Linear(in, hidden))),
+        l2(register_module("l2", torch::nn::Linear(hidden, classes))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return l2(torch::relu(l1(x.flatten(1)))); }
+  torch::nn::Linear l1, l2;
+};
+
+struct CnnImpl : torch::nn::Module {
+  CnnImpl(const InputShape& s, int64_t width, int64_t hidden, int64_t classes)
+      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, width, 3).padding(1)))),
+        conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 2 * width, 3).padding(1)))),
+        fc1(register_module("fc1", torch::nn::Linear(2 * width * (s.height / 4) * (s.width / 4), hidden))),
+        fc2(register_module("fc2", torch::nn::Linear(hidden, classes))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = torch::max_pool2d(torch::relu(conv1(x)), 2);
+    h = torch::max_pool2d(torch::relu(conv2(h)), 2);
+    return fc2(torch::relu(fc1(h.flatten(1))));
+  }
+  torch::nn::Conv2d conv1, conv2;
+  torch::nn::Linear fc1, fc2;
+};
+
+}  // namespace
+
+std::vector<std::string> architecture_names() { return {"linear", "logreg", "mlp", "cnn"}; }
+
+ModuleClassifier::ModuleClassifier(const ModelOptions& options) : options_(options) {
+  const InputShape& s = options.shape();
+  const std::string& arch = options.architecture();
+  GLASSBOX_CHECK(s.channels > 0 && s.height > 0 && s.width > 0, "model ", arch, ": input shape ", s.channels,
+                 "x", s.height, "x", s.width, ", expected positive C x H x W");
+  GLASSBOX_CHECK(options.num_classes() >= 2, "model ", arch, ": ", options.num_classes(),
+                 " classes, expected at least 2");
+  GLASSBOX_CHECK(options.hidden() > 0 && options.conv_channels() > 0, "model ", arch,
+                 ": hidden and conv widths must be positive");
+  if (arch == "linear" || arch == "logreg") {
+    auto net = std::make_shared<LinearNetImpl>(s.numel(), options.num_classes(), arch == "linear");
+    forward_ = [net](const at::Tensor& x) { return net->forward(x); };
+    module_ = net;
+  } else if (arch == "mlp") {
+    auto net = std::make_shared<MlpImpl>(s.numel(), options.hidden(), options.num_classes());
+    forward_ = [net](const at::Tensor& x) { return net->forward(x); };
+    module_ = net;
+  } else if (arch == "cnn") {
+    GLASSBOX_CHECK(s.height >= 4 && s.width >= 4, "model cnn: input ", s.height, "x", s.width,
+                   " is too small for two 2x2 poolings, expected at least 4x4");
+    auto net = std::make_shared<CnnImpl>(s, options.conv_channels(), options.hidden(), options.num_classes());
+    forward_ = [net](const at::Tensor& x) { return net->forward(x); };
+    module_ = net;
+  } else {
+    throw Error("--model " + arch + ": unknown architecture, expected linear, logreg, mlp or cnn");
+  }
+}
+
+ModuleClassifier::~ModuleClassifier() = default;
+
+at::Tensor ModuleClassifier::forward(const at::Tensor& x) {
+  const InputShape& s = options_.shape();
+  GLASSBOX_CHECK(x.dim() == 4 && x.size(1) == s.channels && x.size(2) == s.height && x.size(3) == s.width,
+                 "model ", options_.architecture(), ": input ", x.sizes(), ", expected [B, ", s.channels, ", ",
+                 s.height, ", ", s.width, "]");
+  return forward_(x);
+}
+
+std::vector<at::Tensor> ModuleClassifier::parameters() { return module_->parameters(); }
+void ModuleClassifier::train(bool on) { module_->train(on); }
+bool ModuleClassifier::is_training() const { return module_->is_training(); }
+void ModuleClassifier::to(c10::Device device) { module_->to(device); }
+torch::nn::Module& ModuleClassifier::module() { return *module_; }
+
+std::unique_ptr<ModuleClassifier> make_model(const ModelOptions& options) {
+  return std::make_unique<ModuleClassifier>(options);
+}
+
+}  // namespace glassbox::models

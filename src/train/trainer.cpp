@@ -1,0 +1,213 @@
+#include "glassbox/train/trainer.h"
+
+#include <torch/cuda.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/sgd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "glassbox/models/checkpoint.h"
+#include "glassbox/util/atomic-file.h"
+#include "glassbox/util/error.h"
+#include "glassbox/util/threads.h"
+#include "progress.h"
+
+namespace F = torch::nn::functional;
+
+namespace glassbox::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+c10::Device parse_device(const std::string& text) {
+  c10::Device device(c10::kCPU);
+  try {
+    device = c10::Device(text);
+  } catch (const c10::Error&) {
+    throw Error("--device " + text + ": unknown device, expected cpu or cuda[:N]");
+  }
+  if (device.is_cuda())
+    GLASSBOX_CHECK(torch::cuda::is_available(), "--device ", text, ": CUDA is not available in this libtorch build ",
+                   "or on this machine");
+  GLASSBOX_CHECK(device.is_cpu() || device.is_cuda(), "--device ", text, ": expected cpu or cuda[:N]");
+  return device;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, std::vector<at::Tensor> params) {
+  GLASSBOX_CHECK(o.learning_rate() > 0 && std::isfinite(o.learning_rate()), "--lr ", o.learning_rate(),
+                 ": expected a positive learning rate");
+  if (o.optimizer() == "adam")
+    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.learning_rate()));
+  if (o.optimizer() == "sgd") {
+    GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "--momentum ", o.momentum(), ": expected 0 <= m < 1");
+    return std::make_unique<torch::optim::SGD>(params,
+                                               torch::optim::SGDOptions(o.learning_rate()).momentum(o.momentum()));
+  }
+  throw Error("--optimizer " + o.optimizer() + ": unknown optimizer, expected adam or sgd");
+}
+
+void check_fits(const models::Classifier& model, const data::Dataset& d, const char* what) {
+  const models::InputShape s = model.input_shape();
+  GLASSBOX_CHECK(d.channels() == s.channels && d.height() == s.height && d.width() == s.width, what, " data is ",
+                 d.channels(), "x", d.height(), "x", d.width(), ", but the model ", model.name(), " takes ",
+                 s.channels, "x", s.height, "x", s.width);
+  GLASSBOX_CHECK(d.num_classes() <= model.num_classes(), what, " data has ", d.num_classes(),
+                 " classes, but the model scores ", model.num_classes());
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {}
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(std::shared_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }
+void Trainer::add_logger(std::shared_ptr<Logger> logger) { loggers_.push_back(std::move(logger)); }
+
+std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const data::Dataset& d) {
+  GLASSBOX_CHECK(d.size() > 0, "evaluate: empty dataset");
+  torch::NoGradGuard no_grad;
+  models::EvalModeGuard eval(model);
+  const c10::Device device = parse_device(options_.device());
+  const int64_t bs = std::max<int64_t>(1, options_.eval_batch_size());
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t begin = 0; begin < d.size(); begin += bs) {
+    data::Batch b = d.batch(begin, std::min(d.size(), begin + bs));
+    const at::Tensor x = b.x.to(device), y = b.y.to(device);
+    const at::Tensor logits = model.forward(x);
+    loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return {{"val_loss", loss_sum / d.size()}, {"val_acc", double(correct) / d.size()}};
+}
+
+FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val) {
+  const TrainerOptions& o = options_;
+  GLASSBOX_CHECK(o.max_epochs() >= 1, "--epochs ", o.max_epochs(), ": expected at least 1");
+  GLASSBOX_CHECK(o.batch_size() >= 1, "--batch-size ", o.batch_size(), ": expected at least 1");
+  GLASSBOX_CHECK(train.size() > 0, "training data is empty");
+  GLASSBOX_CHECK(val.size() > 0, "validation data is empty");
+  check_fits(model, train, "training");
+  check_fits(model, val, "validation");
+  configure_threads(o.threads());
+  const c10::Device device = parse_device(o.device());
+  if (!o.checkpoint_dir().empty()) ensure_writable_directory(o.checkpoint_dir());
+
+  model.to(device);
+  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(o, model.parameters());
+
+  int64_t start_epoch = 0, step = 0;
+  double best_val_loss = std::numeric_limits<double>::infinity();
+  if (!o.resume_from().empty()) {
+    const models::CheckpointMeta meta = models::load_weights(o.resume_from(), model);
+    models::load_optimizer_state(o.resume_from(), *optimizer);
+    start_epoch = meta.epoch;
+    step = meta.global_step;
+    if (auto it = meta.metrics.find("best_val_loss"); it != meta.metrics.end()) best_val_loss = it->second;
+    GLASSBOX_CHECK(start_epoch < o.max_epochs(), o.resume_from(), ": already trained ", start_epoch,
+                   " epochs, nothing left for --epochs ", o.max_epochs());
+  }
+
+  models::CheckpointMeta meta;
+  const models::ModelOptions& mo = model.options();
+  meta.architecture = mo.architecture();
+  meta.shape = mo.shape();
+  meta.num_classes = mo.num_classes();
+  meta.hidden = mo.hidden();
+  meta.conv_channels = mo.conv_channels();
+  meta.class_names = train.class_names();
+  meta.class_names.resize(static_cast<size_t>(mo.num_classes()));
+  for (size_t c = train.class_names().size(); c < meta.class_names.size(); ++c) meta.class_names[c] = std::to_string(c);
+  meta.normalization = train.normalization();
+  meta.optimizer = o.optimizer();
+  meta.learning_rate = o.learning_rate();
+  meta.seed = o.seed();
+
+  Progress progress(o.progress() && !o.quiet());
+  FitResult result;
+  const auto fit_start = Clock::now();
+  double train_seconds = 0;
+  int64_t train_samples = 0;
+  const int64_t n = train.size(), bs = o.batch_size();
+  const int64_t batches = (n + bs - 1) / bs;
+
+  for (auto& cb : callbacks_) cb->on_fit_start({model, start_epoch, step});
+  for (int64_t epoch = start_epoch; epoch < o.max_epochs(); ++epoch) {
+    model.train(true);
+    for (auto& cb : callbacks_) cb->on_train_epoch_start({model, epoch, step});
+    progress.start_epoch(epoch, o.max_epochs(), batches);
+    const auto epoch_start = Clock::now();
+    const at::Tensor order = data::epoch_order(n, o.seed(), epoch);
+    double loss_sum = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t begin = b * bs, end = std::min(n, begin + bs);
+      data::Batch batch = train.batch(order.slice(0, begin, end));
+      const at::Tensor x = batch.x.to(device), y = batch.y.to(device);
+      const at::Tensor logits = model.forward(x);
+      const at::Tensor loss = F::cross_entropy(logits, y);
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      ++step;
+      const double loss_value = loss.item<double>();
+      GLASSBOX_CHECK(std::isfinite(loss_value), "training diverged at epoch ", epoch, " step ", step, ": loss ",
+                     loss_value, " (try a lower --lr)");
+      loss_sum += loss_value * double(end - begin);
+      for (auto& logger : loggers_) logger->log_metrics({{"train_loss_step", loss_value}}, step);
+      if (!callbacks_.empty()) {
+        const at::Tensor detached = logits.detach();
+        const BatchContext ctx{model, x, y, detached, loss_value, b, step, epoch};
+        for (auto& cb : callbacks_) cb->on_train_batch_end(ctx);
+      }
+      progress.update(b, end, loss_value);
+    }
+    train_seconds += seconds_since(epoch_start);
+    train_samples += n;
+
+    std::map<std::string, double> metrics = evaluate(model, val);
+    metrics["train_loss_epoch"] = loss_sum / n;
+    metrics["epoch"] = double(epoch);
+    for (auto& cb : callbacks_) cb->on_validation_end({model, epoch, step}, metrics);
+    for (auto& logger : loggers_) {
+      logger->log_metrics(metrics, step);
+      logger->flush();
+    }
+    const bool best = metrics["val_loss"] < best_val_loss;
+    if (best) best_val_loss = metrics["val_loss"];
+
+    result.val_loss = metrics["val_loss"];
+    result.val_acc = metrics["val_acc"];
+    result.epochs = epoch + 1;
+    result.global_step = step;
+    if (!o.checkpoint_dir().empty()) {
+      meta.epoch = epoch + 1;
+      meta.global_step = step;
+      meta.metrics = metrics;
+      meta.metrics["best_val_loss"] = best_val_loss;
+      const std::string dir = o.checkpoint_dir();
+      result.last_checkpoint = (std::filesystem::path(dir) / "last.ckpt").string();
+      model.to(c10::kCPU);  // checkpoints are device-neutral
+      save_checkpoint(result.last_checkpoint, model, optimizer.get(), meta);
+      if (best) save_checkpoint((std::filesystem::path(dir) / "best.ckpt").string(), model, optimizer.get(), meta);
+      model.to(device);
+      result.best_checkpoint = (std::filesystem::path(dir) / "best.ckpt").string();
+    }
+    char summary[128];
+    std::snprintf(summary, sizeof summary, "train_loss %.4f  val_loss %.4f  val_acc %.4f", metrics["train_loss_epoch"],
+                  metrics["val_loss"], metrics["val_acc"]);
+    progress.end_epoch(summary);
+    for (auto& cb : callbacks_) cb->on_train_epoch_end({model, epoch, step});
+  }
+  for (auto& cb : callbacks_) cb->on_fit_end({model, o.max_epochs(), step});
+  result.seconds = seconds_since(fit_start);
+  result.samples_per_second = train_seconds > 0 ? train_samples / train_seconds : 0;
+  return result;
+}
+
+}  // namespace glassbox::train

@@ -1,0 +1,149 @@
+// The glassbox CLI end to end: bad input gives one line and exit 2 with nothing half-written;
+// a good run prints its summary and writes the JSON it promises.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test-support.h"
+
+namespace fs = std::filesystem;
+using glassbox::testing::idx_images;
+using glassbox::testing::idx_labels;
+using glassbox::testing::run_command;
+using glassbox::testing::write_bytes;
+
+namespace {
+
+// A small valid IDX dataset: 48 images of 8x8, labels cycling over 3 classes.
+std::string make_dataset(const std::string& dir) {
+  fs::create_directories(dir);
+  std::vector<uint8_t> labels;
+  for (int i = 0; i < 48; ++i) labels.push_back(static_cast<uint8_t>(i % 3));
+  write_bytes(dir + "/train-images-idx3-ubyte", idx_images(48, 8, 8));
+  write_bytes(dir + "/train-labels-idx1-ubyte", idx_labels(labels));
+  return dir;
+}
+
+std::string train_cmd(const std::string& data, const std::string& logdir, const std::string& extra = "") {
+  return std::string(GLASSBOX_CLI) + " train --data " + data + " --logdir " + logdir + " --epochs 1 --quiet " + extra;
+}
+
+size_t count_files(const std::string& dir) {
+  if (!fs::exists(dir)) return 0;
+  size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+// Runs a command that must fail: exit 2, exactly one line, naming `fragments`; no checkpoint or summary.
+void expect_clean_failure(const std::string& cmd, const std::string& logdir, std::initializer_list<std::string> fragments) {
+  const auto r = run_command(cmd);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_EQ(r.output.rfind("glassbox: error: ", 0), 0u) << r.output;
+  for (const auto& f : fragments) EXPECT_NE(r.output.find(f), std::string::npos) << r.output << " lacks " << f;
+  EXPECT_EQ(count_files(logdir + "/checkpoints"), 0u) << "half-written output in " << logdir;
+  EXPECT_FALSE(fs::exists(logdir + "/summary.json"));
+}
+
+}  // namespace
+
+TEST(Cli, TrainsAndWritesTheSummary) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-ok");
+  const std::string data = make_dataset(dir + "/data");
+  const auto r = run_command(train_cmd(data, dir + "/run", "--model mlp --batch-size 8 --summary-json " + dir + "/s.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("val_acc"), std::string::npos);
+  EXPECT_NE(r.output.find("samples/s"), std::string::npos);
+  std::ifstream in(dir + "/s.json");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  for (const char* key : {"val_loss", "val_acc", "epochs", "seconds", "samples_per_s", "checkpoint"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["epochs"], 1);
+  EXPECT_TRUE(fs::exists(j["checkpoint"].get<std::string>()));
+  EXPECT_TRUE(fs::exists(dir + "/run/metrics.csv"));
+  // Resume it for a second epoch.
+  const auto r2 = run_command(train_cmd(data, dir + "/run2", "--epochs 2 --resume " + j["checkpoint"].get<std::string>()));
+  EXPECT_EQ(r2.exit_code, 0) << r2.output;
+}
+
+TEST(Cli, HelpForTheToolAndTheCommand) {
+  const auto top = run_command(std::string(GLASSBOX_CLI) + " --help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.output.find("train"), std::string::npos);
+  const auto sub = run_command(std::string(GLASSBOX_CLI) + " train --help");
+  EXPECT_EQ(sub.exit_code, 0);
+  EXPECT_NE(sub.output.find("--summary-json"), std::string::npos);
+}
+
+TEST(Cli, BadFlagValues) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-flags");
+  const std::string data = make_dataset(dir + "/data");
+  expect_clean_failure(train_cmd(data, dir + "/a", "--model resnet"), dir + "/a", {"--model", "resnet"});
+  expect_clean_failure(train_cmd(data, dir + "/b", "--batch-size 0"), dir + "/b", {"--batch-size", "0"});
+  expect_clean_failure(train_cmd(data, dir + "/c", "--lr -1"), dir + "/c", {"--lr", "-1"});
+  expect_clean_failure(train_cmd(data, dir + "/d", "--device tpu"), dir + "/d", {"--device", "tpu"});
+  expect_clean_failure(train_cmd(data, dir + "/e", "--threads -2"), dir + "/e", {"--threads", "-2"});
+  expect_clean_failure(train_cmd(data, dir + "/f", "--train-size 48"), dir + "/f", {"--train-size", "48"});
+}
+
+TEST(Cli, MalformedIdxFiles) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-idx");
+  struct Case {
+    std::string name;
+    std::vector<uint8_t> images, labels;
+    std::vector<std::string> fragments;
+  };
+  std::vector<uint8_t> labels48;
+  for (int i = 0; i < 48; ++i) labels48.push_back(static_cast<uint8_t>(i % 3));
+  std::vector<uint8_t> truncated = idx_images(48, 8, 8);
+  truncated.resize(truncated.size() - 100);
+  std::vector<uint8_t> bad_magic = idx_images(48, 8, 8);
+  bad_magic[3] = 0x02;
+  std::vector<uint8_t> out_of_range = labels48;
+  out_of_range[8 + 5] = 200;
+  const std::vector<Case> cases = {
+      {"truncated", truncated, idx_labels(labels48), {"train-images-idx3-ubyte", "truncated", "3088"}},
+      {"magic", bad_magic, idx_labels(labels48), {"train-images-idx3-ubyte", "0x00000802", "0x00000803"}},
+      {"counts", idx_images(47, 8, 8), idx_labels(labels48), {"train-labels-idx1-ubyte", "48 labels", "47 images"}},
+      {"labels", idx_images(48, 8, 8), out_of_range, {"train-labels-idx1-ubyte", "label 200", "index 5"}},
+      {"empty", {}, idx_labels(labels48), {"train-images-idx3-ubyte", "empty"}},
+  };
+  for (const Case& c : cases) {
+    const std::string data = dir + "/" + c.name;
+    fs::create_directories(data);
+    write_bytes(data + "/train-images-idx3-ubyte", c.images);
+    write_bytes(data + "/train-labels-idx1-ubyte", c.labels);
+    // Labels out of range need a known class count: classes.txt names 3 classes.
+    if (c.name == "labels") std::ofstream(data + "/classes.txt") << "a\nb\nc\n";
+    SCOPED_TRACE(c.name);
+    const auto r = run_command(train_cmd(data, dir + "/run-" + c.name));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    for (const auto& f : c.fragments) EXPECT_NE(r.output.find(f), std::string::npos) << r.output << " lacks " << f;
+    EXPECT_EQ(count_files(dir + "/run-" + c.name + "/checkpoints"), 0u);
+  }
+}
+
+TEST(Cli, MissingDatasetAndDirectoryWithoutFiles) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-missing");
+  fs::create_directories(dir + "/emptydir");
+  expect_clean_failure(train_cmd(dir + "/emptydir", dir + "/a"), dir + "/a", {"emptydir", "train-images-idx3-ubyte"});
+  expect_clean_failure(train_cmd(dir + "/nothere", dir + "/b"), dir + "/b", {"nothere", "no such directory"});
+  expect_clean_failure(train_cmd("no-such-name", dir + "/c"), dir + "/c", {"no-such-name", "no such dataset"});
+}
+
+TEST(Cli, CorruptCheckpointAndUnwritableLogdir) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-ckpt");
+  const std::string data = make_dataset(dir + "/data");
+  write_bytes(dir + "/bad.ckpt", {'P', 'K', 3, 4, 0, 0, 1, 2, 3});
+  expect_clean_failure(train_cmd(data, dir + "/a", "--resume " + dir + "/bad.ckpt"), dir + "/a", {"bad.ckpt", "corrupt"});
+  // A logdir under a regular file cannot be created, even by root.
+  std::ofstream(dir + "/file") << "x";
+  const auto r = run_command(train_cmd(data, dir + "/file/run"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(dir + "/file/run"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}

@@ -1,0 +1,69 @@
+// Helpers shared by the tests: scratch directories, writing IDX files byte by byte, running the CLI.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace glassbox::testing {
+
+// A fresh, empty directory under the build tree for one test.
+inline std::string scratch_dir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::path(GLASSBOX_TEST_TMP) / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+inline void put_be32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+
+// IDX bytes written out by hand from the format's definition (independent of the parser).
+inline std::vector<uint8_t> idx_images(uint32_t n, uint32_t h, uint32_t w, uint8_t fill = 7) {
+  std::vector<uint8_t> out;
+  put_be32(out, 0x00000803);
+  put_be32(out, n);
+  put_be32(out, h);
+  put_be32(out, w);
+  for (uint32_t i = 0; i < n * h * w; ++i) out.push_back(static_cast<uint8_t>(fill + i));
+  return out;
+}
+
+inline std::vector<uint8_t> idx_labels(const std::vector<uint8_t>& labels) {
+  std::vector<uint8_t> out;
+  put_be32(out, 0x00000801);
+  put_be32(out, static_cast<uint32_t>(labels.size()));
+  out.insert(out.end(), labels.begin(), labels.end());
+  return out;
+}
+
+inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+}  // namespace glassbox::testing
