@@ -23,6 +23,8 @@ CheckpointMeta meta_for(const ModuleClassifier& m) {
   meta.conv_channels = m.options().conv_channels();
   for (int c = 0; c < meta.num_classes; ++c) meta.class_names.push_back("class" + std::to_string(c));
   meta.normalization = {{0.25, 0.5, 0.75}, {0.1, 0.2, 0.3}};
+  meta.normalization.mean.resize(static_cast<size_t>(meta.shape.channels));
+  meta.normalization.std.resize(static_cast<size_t>(meta.shape.channels));
   meta.epoch = 3;
   meta.global_step = 1234;
   meta.metrics = {{"val_loss", 0.5}, {"val_acc", 0.875}};

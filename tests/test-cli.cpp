@@ -26,8 +26,10 @@ std::string make_dataset(const std::string& dir) {
   return dir;
 }
 
-std::string train_cmd(const std::string& data, const std::string& logdir, const std::string& extra = "") {
-  return std::string(GLASSBOX_CLI) + " train --data " + data + " --logdir " + logdir + " --epochs 1 --quiet " + extra;
+std::string train_cmd(const std::string& data, const std::string& logdir, const std::string& extra = "",
+                      int epochs = 1) {
+  return std::string(GLASSBOX_CLI) + " train --data " + data + " --logdir " + logdir + " --epochs " +
+         std::to_string(epochs) + " --quiet " + extra;
 }
 
 size_t count_files(const std::string& dir) {
@@ -65,7 +67,7 @@ TEST(Cli, TrainsAndWritesTheSummary) {
   EXPECT_TRUE(fs::exists(j["checkpoint"].get<std::string>()));
   EXPECT_TRUE(fs::exists(dir + "/run/metrics.csv"));
   // Resume it for a second epoch.
-  const auto r2 = run_command(train_cmd(data, dir + "/run2", "--epochs 2 --resume " + j["checkpoint"].get<std::string>()));
+  const auto r2 = run_command(train_cmd(data, dir + "/run2", "--resume " + j["checkpoint"].get<std::string>(), 2));
   EXPECT_EQ(r2.exit_code, 0) << r2.output;
 }
 
@@ -103,12 +105,12 @@ TEST(Cli, MalformedIdxFiles) {
   std::vector<uint8_t> bad_magic = idx_images(48, 8, 8);
   bad_magic[3] = 0x02;
   std::vector<uint8_t> out_of_range = labels48;
-  out_of_range[8 + 5] = 200;
+  out_of_range[5] = 200;
   const std::vector<Case> cases = {
       {"truncated", truncated, idx_labels(labels48), {"train-images-idx3-ubyte", "truncated", "3088"}},
       {"magic", bad_magic, idx_labels(labels48), {"train-images-idx3-ubyte", "0x00000802", "0x00000803"}},
       {"counts", idx_images(47, 8, 8), idx_labels(labels48), {"train-labels-idx1-ubyte", "48 labels", "47 images"}},
-      {"labels", idx_images(48, 8, 8), out_of_range, {"train-labels-idx1-ubyte", "label 200", "index 5"}},
+      {"labels", idx_images(48, 8, 8), idx_labels(out_of_range), {"train-labels-idx1-ubyte", "label 200", "index 5"}},
       {"empty", {}, idx_labels(labels48), {"train-images-idx3-ubyte", "empty"}},
   };
   for (const Case& c : cases) {

@@ -82,7 +82,11 @@ CheckpointMeta CheckpointMeta::from_json(const std::string& text, const std::str
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": bad checkpoint metadata (" + e.what() + ")");
   }
-  m.normalization.validate(m.shape.channels);
+  try {
+    m.normalization.validate(m.shape.channels);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
   return m;
 }
 
