@@ -36,6 +36,8 @@ struct TrainArgs {
   std::string summary_json;
   std::string resume;
   int64_t train_size = 0;
+  int64_t hidden = 256;
+  int64_t conv_channels = 32;
   bool normalize = false;
   bool quiet = false;
 };
@@ -71,8 +73,10 @@ void run_train(const TrainArgs& a) {
   if (!a.resume.empty()) {
     model = models::load_checkpoint(a.resume).model;
   } else {
-    model = models::make_model(models::ModelOptions(a.model, {all.channels(), all.height(), all.width()},
-                                                    all.num_classes()));
+    model = models::make_model(
+        models::ModelOptions(a.model, {all.channels(), all.height(), all.width()}, all.num_classes())
+            .hidden(a.hidden)
+            .conv_channels(a.conv_channels));
   }
 
   train::Trainer trainer(train::TrainerOptions()
@@ -131,6 +135,9 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--resume", args->resume, "continue from this checkpoint (weights, optimizer, epoch)");
   cmd->add_option("--train-size", args->train_size,
                   "training samples (the rest validate); default 55,000 of 60,000, else 11/12");
+  cmd->add_option("--hidden", args->hidden, "mlp hidden width and cnn head width")->capture_default_str();
+  cmd->add_option("--conv-channels", args->conv_channels, "cnn: channels of the first conv block (x2 in the second)")
+      ->capture_default_str();
   cmd->add_flag("--normalize", args->normalize, "normalise inputs with the training split's mean and std");
   cmd->add_flag("-q,--quiet", args->quiet, "print only the final summary line");
   return [args] { run_train(*args); };

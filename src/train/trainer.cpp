@@ -151,7 +151,10 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
       const at::Tensor x = batch.x.to(device), y = batch.y.to(device);
       const at::Tensor logits = model.forward(x);
       const at::Tensor loss = F::cross_entropy(logits, y);
-      optimizer->zero_grad();
+      // Drop the gradients rather than zero them (as zero_grad(set_to_none=True)): backward then
+      // hands over its fresh gradient tensors instead of adding into zeroed ones.
+      for (auto& group : optimizer->param_groups())
+        for (auto& p : group.params()) p.mutable_grad() = at::Tensor();
       loss.backward();
       optimizer->step();
       ++step;

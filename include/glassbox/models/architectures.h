@@ -27,7 +27,7 @@ struct ModelOptions {
   GLASSBOX_ARG(InputShape, shape);
   GLASSBOX_ARG(int64_t, num_classes);
   GLASSBOX_ARG(int64_t, hidden) = 256;        // mlp hidden width and cnn head width
-  GLASSBOX_ARG(int64_t, conv_channels) = 16;  // cnn: first block's channels (the second has twice as many)
+  GLASSBOX_ARG(int64_t, conv_channels) = 32;  // cnn: first block's channels (the second has twice as many)
 };
 
 std::vector<std::string> architecture_names();

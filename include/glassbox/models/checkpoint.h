@@ -22,7 +22,7 @@ struct CheckpointMeta {
   InputShape shape;
   int64_t num_classes = 0;
   int64_t hidden = 256;
-  int64_t conv_channels = 16;
+  int64_t conv_channels = 32;
   std::vector<std::string> class_names;
   data::Normalization normalization;
   int64_t epoch = 0;        // epochs completed when written
