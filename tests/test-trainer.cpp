@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "glassbox/models/checkpoint.h"
+#include "glassbox/train/console-logger.h"
 #include "glassbox/train/csv-logger.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/error.h"
@@ -189,4 +190,20 @@ TEST(Trainer, RejectsBadOptionsAndMismatchedData) {
   const train::FitResult r = train::Trainer(train::TrainerOptions().optimizer("sgd").learning_rate(0.05).max_epochs(3).quiet(true))
                                  .fit(*model, halves(256, 11), halves(64, 12));
   EXPECT_GT(r.val_acc, 0.9);
+}
+
+TEST(ConsoleLogger, PrintsEpochMetricsAndSkipsPerStepOnes) {
+  const std::string dir = glassbox::testing::scratch_dir("console");
+  std::FILE* f = std::fopen((dir + "/out.txt").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  {
+    train::ConsoleLogger logger(f);
+    logger.log_metrics({{"train_loss_step", 0.5}}, 3);
+    logger.log_metrics({{"val_loss", 0.25}, {"val_acc", 0.875}}, 10);
+    logger.flush();
+  }
+  std::fclose(f);
+  std::ifstream in(dir + "/out.txt");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "step 10: val_acc 0.8750  val_loss 0.2500\n");
 }

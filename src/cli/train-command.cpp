@@ -62,22 +62,24 @@ void run_train(const TrainArgs& a) {
   GLASSBOX_CHECK(sizes[0] > 0 && sizes[1] > 0, a.data, ": ", all.size(), " images are too few to split into ",
                  "training and validation");
   std::vector<data::Dataset> parts = data::random_split(all, sizes, a.seed);
-  if (a.normalize) {
-    const data::Normalization n = parts[0].compute_normalization();
-    parts[0].set_normalization(n);
-    parts[1].set_normalization(n);
-  }
 
   torch::manual_seed(a.seed);
   std::unique_ptr<models::ModuleClassifier> model;
+  data::Normalization normalization;
   if (!a.resume.empty()) {
-    model = models::load_checkpoint(a.resume).model;
+    // A resumed run sees its inputs exactly as before: the normalisation comes from the checkpoint.
+    models::Checkpoint ckpt = models::load_checkpoint(a.resume);
+    model = std::move(ckpt.model);
+    normalization = ckpt.meta.normalization;
   } else {
+    if (a.normalize) normalization = parts[0].compute_normalization();
     model = models::make_model(
         models::ModelOptions(a.model, {all.channels(), all.height(), all.width()}, all.num_classes())
             .hidden(a.hidden)
             .conv_channels(a.conv_channels));
   }
+  parts[0].set_normalization(normalization);
+  parts[1].set_normalization(normalization);
 
   train::Trainer trainer(train::TrainerOptions()
                              .max_epochs(a.epochs)
