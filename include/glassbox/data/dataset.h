@@ -1,0 +1,77 @@
+// An in-memory image classification dataset: uint8 pixels N x C x H x W, int64 labels, shared storage
+// with index views so that splits and subsets cost no copy of the images.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace glassbox::data {
+
+// Per-channel normalisation of [0, 1] pixels: (x - mean) / std. Empty vectors mean "none".
+struct Normalization {
+  std::vector<double> mean;
+  std::vector<double> std;
+
+  bool enabled() const { return !mean.empty(); }
+  // Checks sizes (1 value broadcasts to every channel) and that every std is positive.
+  void validate(int64_t channels) const;
+  at::Tensor apply(const at::Tensor& x) const;   // x: B x C x H x W floats in [0, 1]
+  at::Tensor invert(const at::Tensor& x) const;  // back to [0, 1] space, for display
+};
+
+// One batch ready for a model: float pixels in [0, 1] (normalised if asked) and int64 labels.
+struct Batch {
+  at::Tensor x;  // B x C x H x W, float32, contiguous
+  at::Tensor y;  // B, int64
+};
+
+class Dataset {
+ public:
+  Dataset() = default;
+  // images: uint8 N x C x H x W (or N x H x W, read as one channel); labels: integer N.
+  Dataset(at::Tensor images, at::Tensor labels, int64_t num_classes, std::vector<std::string> class_names = {});
+
+  int64_t size() const;
+  int64_t channels() const { return images_.size(1); }
+  int64_t height() const { return images_.size(2); }
+  int64_t width() const { return images_.size(3); }
+  int64_t num_classes() const { return num_classes_; }
+  const std::vector<std::string>& class_names() const { return class_names_; }
+  const Normalization& normalization() const { return normalization_; }
+  void set_normalization(Normalization n);
+
+  // The samples of this view at `positions` (0-based within this view), as model input.
+  Batch batch(const at::Tensor& positions) const;
+  // Contiguous range [begin, end) of this view.
+  Batch batch(int64_t begin, int64_t end) const;
+  // The view's labels (int64, N).
+  at::Tensor labels() const;
+  // The view's raw uint8 images (N x C x H x W); a copy unless the view is the whole storage.
+  at::Tensor images() const;
+  // A view of the samples at `positions` of this view; shares the storage.
+  Dataset subset(const at::Tensor& positions) const;
+  // Per-channel mean and standard deviation of the view's pixels in [0, 1].
+  Normalization compute_normalization() const;
+
+ private:
+  at::Tensor images_;   // uint8 N x C x H x W, full storage
+  at::Tensor labels_;   // int64 N, full storage
+  at::Tensor indices_;  // int64 positions into the storage; undefined = all, in order
+  int64_t num_classes_ = 0;
+  std::vector<std::string> class_names_;
+  Normalization normalization_;
+};
+
+// Splits `dataset` into parts of the given sizes (summing to its size) in a random order fixed by `seed`.
+std::vector<Dataset> random_split(const Dataset& dataset, const std::vector<int64_t>& sizes, uint64_t seed);
+// The same with fractions summing to 1 (remainders go to the first parts, as torch's random_split).
+std::vector<Dataset> random_split(const Dataset& dataset, const std::vector<double>& fractions, uint64_t seed);
+
+// The order of `size` samples for one epoch: a permutation fixed by (seed, epoch), independent of any
+// other random state, so that a resumed run sees the same batches as an uninterrupted one.
+at::Tensor epoch_order(int64_t size, uint64_t seed, int64_t epoch);
+
+}  // namespace glassbox::data
