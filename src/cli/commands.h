@@ -13,5 +13,6 @@ namespace glassbox::cli {
 using Run = std::function<void()>;
 
 Run add_train_command(CLI::App& app);
+Run add_events_command(CLI::App& app);
 
 }  // namespace glassbox::cli

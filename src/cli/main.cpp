@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("glassbox ") + GLASSBOX_VERSION);
   glassbox::cli::Run train = glassbox::cli::add_train_command(app);
+  glassbox::cli::Run events = glassbox::cli::add_events_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("train")) train();
+    if (app.got_subcommand("events")) events();
     return 0;
   } catch (const glassbox::Error& e) {
     return fail(e.what());

@@ -14,6 +14,7 @@
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/train/console-logger.h"
 #include "glassbox/train/csv-logger.h"
+#include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/error.h"
@@ -32,7 +33,7 @@ struct TrainArgs {
   uint64_t seed = 0;
   int threads = 0;
   std::string device = "cpu";
-  std::string logdir = "runs/train";
+  std::string logdir;
   std::string summary_json;
   std::string resume;
   int64_t train_size = 0;
@@ -44,9 +45,12 @@ struct TrainArgs {
 
 void run_train(const TrainArgs& a) {
   // Check the output locations before any work: nothing is trained only to fail on writing.
-  ensure_writable_directory(a.logdir);
-  const std::string checkpoint_dir = (std::filesystem::path(a.logdir) / "checkpoints").string();
-  ensure_writable_directory(checkpoint_dir);
+  std::string checkpoint_dir;
+  if (!a.logdir.empty()) {
+    ensure_writable_directory(a.logdir);
+    checkpoint_dir = (std::filesystem::path(a.logdir) / "checkpoints").string();
+    ensure_writable_directory(checkpoint_dir);
+  }
   if (!a.summary_json.empty()) {
     const std::string parent = std::filesystem::path(a.summary_json).parent_path().string();
     ensure_writable_directory(parent.empty() ? "." : parent);
@@ -93,7 +97,10 @@ void run_train(const TrainArgs& a) {
                              .checkpoint_dir(checkpoint_dir)
                              .resume_from(a.resume)
                              .quiet(a.quiet));
-  trainer.add_logger(std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string()));
+  if (!a.logdir.empty()) {
+    trainer.add_logger(std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string()));
+    trainer.add_logger(std::make_shared<train::TensorBoardLogger>(a.logdir));
+  }
   if (!a.quiet) std::printf("training %s on %s: %lld train / %lld val samples, %lld epochs\n", model->name().c_str(),
                             a.data.c_str(), static_cast<long long>(parts[0].size()),
                             static_cast<long long>(parts[1].size()), static_cast<long long>(a.epochs));
@@ -101,7 +108,8 @@ void run_train(const TrainArgs& a) {
   const train::FitResult r = trainer.fit(*model, parts[0], parts[1]);
 
   std::printf("val_loss %.4f  val_acc %.4f  seconds %.2f  samples/s %.0f  checkpoint %s\n", r.val_loss, r.val_acc,
-              r.seconds, r.samples_per_second, r.best_checkpoint.c_str());
+              r.seconds, r.samples_per_second,
+              r.best_checkpoint.empty() ? "(none: no --logdir)" : r.best_checkpoint.c_str());
   if (!a.summary_json.empty()) {
     nlohmann::json j = {{"val_loss", r.val_loss},     {"val_acc", r.val_acc},
                         {"epochs", r.epochs},         {"seconds", r.seconds},
@@ -131,7 +139,8 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "seed for initialisation, the split and shuffling")->capture_default_str();
   cmd->add_option("--threads", args->threads, "compute threads (0 = one per core)")->capture_default_str();
   cmd->add_option("--device", args->device, "cpu or cuda[:N]")->capture_default_str();
-  cmd->add_option("--logdir", args->logdir, "run directory: metrics.csv and checkpoints/")->capture_default_str();
+  cmd->add_option("--logdir", args->logdir, "run directory: TensorBoard events, metrics.csv and checkpoints/ "
+                                                  "(none written without it)");
   cmd->add_option("--summary-json", args->summary_json, "write val_loss, val_acc, epochs, seconds, samples_per_s "
                                                         "and checkpoint as JSON to this file");
   cmd->add_option("--resume", args->resume, "continue from this checkpoint (weights, optimizer, epoch)");

@@ -16,7 +16,7 @@ namespace glassbox::data {
 namespace {
 
 std::string find_idx(const fs::path& dir, const std::string& stem) {
-  for (const std::string name : {stem, stem + ".gz"}) {
+  for (const std::string& name : {stem, stem + ".gz"}) {
     const fs::path p = dir / name;
     if (fs::exists(p)) return p.string();
   }

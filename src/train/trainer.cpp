@@ -176,6 +176,7 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
     std::map<std::string, double> metrics = evaluate(model, val);
     metrics["train_loss_epoch"] = loss_sum / n;
     metrics["epoch"] = double(epoch);
+    metrics["lr"] = optimizer->param_groups().front().options().get_lr();
     for (auto& cb : callbacks_) cb->on_validation_end({model, epoch, step}, metrics);
     for (auto& logger : loggers_) {
       logger->log_metrics(metrics, step);

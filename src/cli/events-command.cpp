@@ -1,0 +1,141 @@
+// glassbox events: what is in a TensorBoard log directory (runs, tags, kinds, steps), and the images
+// of a tag dumped as files, so users can get at every sample TensorBoard's dashboard thins out.
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "commands.h"
+#include "glassbox/tensorboard/event-reader.h"
+#include "glassbox/util/atomic-file.h"
+#include "glassbox/util/error.h"
+
+namespace fs = std::filesystem;
+using namespace glassbox::tensorboard;
+
+namespace glassbox::cli {
+namespace {
+
+struct EventsArgs {
+  std::string path;
+  std::string tag;
+  std::string dump;
+  bool json = false;
+};
+
+struct TagSummary {
+  std::string kind;
+  int64_t count = 0, first_step = 0, last_step = 0;
+};
+
+struct RunSummary {
+  std::vector<std::string> files;
+  std::map<std::string, TagSummary> tags;
+  std::vector<nlohmann::json> problems;
+};
+
+// As TensorBoard finds them: regular files whose name contains "tfevents", anywhere below the logdir;
+// the run is the file's directory relative to the logdir.
+std::vector<std::pair<std::string, std::string>> find_event_files(const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> found;  // run, file
+  std::error_code ec;
+  GLASSBOX_CHECK(fs::exists(root, ec), root, ": no such file or directory");
+  if (fs::is_regular_file(root)) {
+    found.emplace_back(".", root);
+    return found;
+  }
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file() || it->path().filename().string().find("tfevents") == std::string::npos) continue;
+    std::string run = fs::relative(it->path().parent_path(), root).string();
+    found.emplace_back(run.empty() ? "." : run, it->path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::string safe_name(std::string s) {
+  for (char& c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+  return s;
+}
+
+void run_events(const EventsArgs& a) {
+  const auto files = find_event_files(a.path);
+  GLASSBOX_CHECK(!files.empty(), a.path, ": no event files (names containing 'tfevents')");
+  GLASSBOX_CHECK(a.dump.empty() || !a.tag.empty(), "--dump needs --tag: which tag's images to write");
+  if (!a.dump.empty()) ensure_writable_directory(a.dump);
+
+  std::map<std::string, RunSummary> runs;
+  int64_t dumped = 0;
+  for (const auto& [run, file] : files) {
+    RunSummary& summary = runs[run];
+    summary.files.push_back(file);
+    EventReader reader(file);
+    while (auto event = reader.next()) {
+      for (const Value& v : event->values) {
+        TagSummary& t = summary.tags[v.tag];
+        if (t.count == 0) {
+          t.kind = kind_name(v.kind);
+          t.first_step = t.last_step = event->step;
+        }
+        ++t.count;
+        t.first_step = std::min(t.first_step, event->step);
+        t.last_step = std::max(t.last_step, event->step);
+        if (!a.dump.empty() && v.tag == a.tag && v.kind == ValueKind::image) {
+          const bool gif = v.image.encoded.rfind("GIF8", 0) == 0;
+          const std::string name = safe_name(run == "." ? "" : run + "-") + safe_name(v.tag) + "-step" +
+                                   std::to_string(event->step) + "-" + std::to_string(dumped) + (gif ? ".gif" : ".png");
+          write_file_atomically((fs::path(a.dump) / name).string(), v.image.encoded);
+          ++dumped;
+        }
+      }
+    }
+    if (const auto& p = reader.problem())
+      summary.problems.push_back({{"file", file}, {"offset", p->offset}, {"reason", p->reason}, {"torn_tail", p->torn_tail}});
+  }
+
+  if (a.json) {
+    nlohmann::json out = {{"path", a.path}, {"runs", nlohmann::json::array()}};
+    for (const auto& [run, s] : runs) {
+      nlohmann::json tags = nlohmann::json::array();
+      for (const auto& [tag, t] : s.tags)
+        tags.push_back({{"tag", tag}, {"kind", t.kind}, {"count", t.count}, {"first_step", t.first_step},
+                        {"last_step", t.last_step}});
+      out["runs"].push_back({{"run", run}, {"files", s.files}, {"tags", tags}, {"problems", s.problems}});
+    }
+    if (!a.dump.empty()) out["dumped"] = dumped;
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (const auto& [run, s] : runs) {
+    std::printf("run %s (%zu file%s)\n", run.c_str(), s.files.size(), s.files.size() == 1 ? "" : "s");
+    for (const auto& [tag, t] : s.tags)
+      std::printf("  %-32s %-9s %6lld values  steps %lld..%lld\n", tag.c_str(), t.kind.c_str(),
+                  static_cast<long long>(t.count), static_cast<long long>(t.first_step),
+                  static_cast<long long>(t.last_step));
+    for (const auto& p : s.problems)
+      std::printf("  damaged: %s at byte %llu: %s\n", p["file"].get<std::string>().c_str(),
+                  static_cast<unsigned long long>(p["offset"].get<uint64_t>()), p["reason"].get<std::string>().c_str());
+  }
+  if (!a.dump.empty()) std::printf("wrote %lld images of %s to %s\n", static_cast<long long>(dumped), a.tag.c_str(), a.dump.c_str());
+}
+
+}  // namespace
+
+Run add_events_command(CLI::App& app) {
+  auto args = std::make_shared<EventsArgs>();
+  CLI::App* cmd = app.add_subcommand("events", "List what a TensorBoard event file or log directory holds");
+  cmd->add_option("path", args->path, "an event file, or a log directory (searched recursively)")->required();
+  cmd->add_option("--tag", args->tag, "with --dump: the tag whose images to write");
+  cmd->add_option("--dump", args->dump, "write the --tag's images (PNG or GIF) into this directory");
+  cmd->add_flag("--json", args->json, "print the listing as JSON");
+  return [args] { run_events(*args); };
+}
+
+}  // namespace glassbox::cli
