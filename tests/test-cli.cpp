@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "test-support.h"
@@ -148,4 +149,50 @@ TEST(Cli, CorruptCheckpointAndUnwritableLogdir) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(dir + "/file/run"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST(Cli, EventsListsRunsTagsAndDumpsImages) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-events");
+  const std::string data = make_dataset(dir + "/data");
+  ASSERT_EQ(run_command(train_cmd(data, dir + "/logs/run-a", "", 2)).exit_code, 0);
+  const auto r = run_command(std::string(GLASSBOX_CLI) + " events " + dir + "/logs --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j["runs"].size(), 1u);
+  EXPECT_EQ(j["runs"][0]["run"], "run-a");
+  std::map<std::string, nlohmann::json> tags;
+  for (const auto& t : j["runs"][0]["tags"]) tags[t["tag"].get<std::string>()] = t;
+  for (const char* tag : {"train_loss_step", "train_loss_epoch", "val_loss", "val_acc", "lr"}) {
+    ASSERT_EQ(tags.count(tag), 1u) << tag;
+    EXPECT_EQ(tags[tag]["kind"], "scalar");
+  }
+  EXPECT_EQ(tags["val_loss"]["count"], 2);
+  EXPECT_EQ(tags["train_loss_step"]["count"], 2);  // 44 training images, batch 64: one step an epoch
+  EXPECT_EQ(tags["train_loss_step"]["first_step"], 1);
+
+  const std::string golden = std::string(GLASSBOX_SOURCE_DIR) + "/../shared/fixtures/tensorboard";
+  if (fs::exists(golden)) {
+    const auto d = run_command(std::string(GLASSBOX_CLI) + " events " + golden + " --tag probe --dump " + dir + "/dump");
+    ASSERT_EQ(d.exit_code, 0) << d.output;
+    EXPECT_TRUE(fs::exists(dir + "/dump/probe-step5-0.png")) << d.output;
+    const auto text = run_command(std::string(GLASSBOX_CLI) + " events " + golden);
+    EXPECT_NE(text.output.find("weights"), std::string::npos);
+    EXPECT_NE(text.output.find("histogram"), std::string::npos);
+  }
+}
+
+TEST(Cli, EventsOnMissingOrEmptyPathsAndDamagedFiles) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-events-bad");
+  const auto missing = run_command(std::string(GLASSBOX_CLI) + " events " + dir + "/nothere");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("nothere"), std::string::npos);
+  const auto empty = run_command(std::string(GLASSBOX_CLI) + " events " + dir);
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.output.find("no event files"), std::string::npos);
+  // A damaged file is listed up to the damage, with the offset.
+  write_bytes(dir + "/events.out.tfevents.1.x", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
+  const auto damaged = run_command(std::string(GLASSBOX_CLI) + " events " + dir);
+  EXPECT_EQ(damaged.exit_code, 0) << damaged.output;
+  EXPECT_NE(damaged.output.find("damaged"), std::string::npos) << damaged.output;
+  EXPECT_NE(damaged.output.find("at byte 0"), std::string::npos) << damaged.output;
 }
