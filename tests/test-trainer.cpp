@@ -159,7 +159,7 @@ TEST(Trainer, CsvLoggerGetsStepAndEpochMetrics) {
   const data::Dataset train = halves(64, 8), val = halves(32, 9);
   const std::string dir = glassbox::testing::scratch_dir("csv");
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
-  train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(16).quiet(true));
+  train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(16).log_every_n_steps(1).quiet(true));
   trainer.add_logger(std::make_shared<train::CsvLogger>(dir + "/metrics.csv"));
   trainer.fit(*model, train, val);
   std::ifstream in(dir + "/metrics.csv");
@@ -190,6 +190,21 @@ TEST(Trainer, RejectsBadOptionsAndMismatchedData) {
   const train::FitResult r = train::Trainer(train::TrainerOptions().optimizer("sgd").learning_rate(0.05).max_epochs(3).quiet(true))
                                  .fit(*model, halves(256, 11), halves(64, 12));
   EXPECT_GT(r.val_acc, 0.9);
+}
+
+TEST(Trainer, StepMetricsEveryNStepsAndAtEachEpochsEnd) {
+  struct Steps : train::Logger {
+    std::vector<int64_t> steps;
+    void log_metrics(const std::map<std::string, double>& m, int64_t step) override {
+      if (m.count("train_loss_step")) steps.push_back(step);
+    }
+  };
+  auto logger = std::make_shared<Steps>();
+  auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
+  train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(10).log_every_n_steps(3).quiet(true));
+  trainer.add_logger(logger);
+  trainer.fit(*model, halves(70, 13), halves(20, 14));  // 7 steps an epoch
+  EXPECT_EQ(logger->steps, (std::vector<int64_t>{3, 6, 7, 9, 12, 14}));
 }
 
 TEST(ConsoleLogger, PrintsEpochMetricsAndSkipsPerStepOnes) {

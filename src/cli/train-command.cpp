@@ -38,6 +38,7 @@ struct TrainArgs {
   std::string resume;
   int64_t train_size = 0;
   int64_t hidden = 256;
+  int64_t log_every_n_steps = 50;
   int64_t conv_channels = 32;
   bool normalize = false;
   bool quiet = false;
@@ -96,6 +97,7 @@ void run_train(const TrainArgs& a) {
                              .device(a.device)
                              .checkpoint_dir(checkpoint_dir)
                              .resume_from(a.resume)
+                             .log_every_n_steps(a.log_every_n_steps)
                              .quiet(a.quiet));
   if (!a.logdir.empty()) {
     trainer.add_logger(std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string()));
@@ -146,6 +148,10 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--resume", args->resume, "continue from this checkpoint (weights, optimizer, epoch)");
   cmd->add_option("--train-size", args->train_size,
                   "training samples (the rest validate); default 55,000 of 60,000, else 11/12");
+  cmd->add_option("--log-every-n-steps", args->log_every_n_steps,
+                  "log train_loss_step every n steps (and at each epoch's end)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--hidden", args->hidden, "mlp hidden width and cnn head width")->capture_default_str();
   cmd->add_option("--conv-channels", args->conv_channels, "cnn: channels of the first conv block (x2 in the second)")
       ->capture_default_str();

@@ -200,9 +200,13 @@ void SummaryWriter::close() {
 
 void SummaryWriter::add_scalar(const std::string& tag, double value, int64_t step, const SummaryLabel& label) {
   const double wall = wall_time_now();
-  enqueue([=, meta = metadata_for(label, "scalars")] {
-    return encode_scalar_event(wall, step, tag, static_cast<float>(value), meta);
-  });
+  const float v = static_cast<float>(value);
+  if (label.display_name.empty() && label.description.empty()) {
+    // The common case, kept small: the capture fits one allocation.
+    enqueue([wall, step, v, tag] { return encode_scalar_event(wall, step, tag, v); });
+    return;
+  }
+  enqueue([=, meta = metadata_for(label, "scalars")] { return encode_scalar_event(wall, step, tag, v, meta); });
 }
 
 void SummaryWriter::add_image(const std::string& tag, const at::Tensor& image, int64_t step, const SummaryLabel& label) {

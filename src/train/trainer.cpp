@@ -162,7 +162,11 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
       GLASSBOX_CHECK(std::isfinite(loss_value), "training diverged at epoch ", epoch, " step ", step, ": loss ",
                      loss_value, " (try a lower --lr)");
       loss_sum += loss_value * double(end - begin);
-      for (auto& logger : loggers_) logger->log_metrics({{"train_loss_step", loss_value}}, step);
+      // Every n steps, and the epoch's last step so that short epochs are logged too.
+      if (!loggers_.empty() && (step % std::max<int64_t>(1, o.log_every_n_steps()) == 0 || b + 1 == batches)) {
+        const std::map<std::string, double> step_metrics{{"train_loss_step", loss_value}};
+        for (auto& logger : loggers_) logger->log_metrics(step_metrics, step);
+      }
       if (!callbacks_.empty()) {
         const at::Tensor detached = logits.detach();
         const BatchContext ctx{model, x, y, detached, loss_value, b, step, epoch};

@@ -30,6 +30,10 @@ struct TrainerOptions {
   GLASSBOX_ARG(std::string, checkpoint_dir);
   // A checkpoint to continue from: its weights, optimizer state, epoch and step.
   GLASSBOX_ARG(std::string, resume_from);
+  // train_loss_step goes to the loggers every n steps and at each epoch's last step (as Lightning's
+  // log_every_n_steps, default 50); 1 logs every step. Measured: logging every step of the seed's
+  // model cost 6-7 % of an epoch, every 50 steps about 1 %.
+  GLASSBOX_ARG(int64_t, log_every_n_steps) = 50;
   GLASSBOX_ARG(bool, progress) = true;            // progress bar (terminal) or plain lines
   GLASSBOX_ARG(bool, quiet) = false;              // nothing on the console
 };
