@@ -6,6 +6,7 @@
 #include "glassbox/data/named.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/train/csv-logger.h"
+#include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/atomic-file.h"
 
@@ -24,6 +25,7 @@ int main() {
   train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(64).learning_rate(0.005)
                              .checkpoint_dir("runs/seed/checkpoints"));
   trainer.add_logger(std::make_shared<train::CsvLogger>("runs/seed/metrics.csv"));
+  trainer.add_logger(std::make_shared<train::TensorBoardLogger>("runs/seed"));
 
   // train!
   const train::FitResult result = trainer.fit(*model, parts[0], parts[1]);
