@@ -1,0 +1,50 @@
+// Morphing: change an input, step by step along the gradient of a class's score, until the model
+// sees that class ("over and over again to eventually morph the input into the prediction we are
+// hoping for", as the seed's article puts it).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "glassbox/data/dataset.h"
+#include "glassbox/explain/gradients.h"
+#include "glassbox/models/classifier.h"
+#include "glassbox/util/arg.h"
+
+namespace glassbox::explain {
+
+struct MorphOptions {
+  explicit MorphOptions(int64_t target) : target_(target) {}
+  GLASSBOX_ARG(int64_t, target);
+  GLASSBOX_ARG(int64_t, steps) = 100;
+  GLASSBOX_ARG(double, step_size) = 0.05;     // in [0, 1] pixel units per step
+  GLASSBOX_ARG(std::string, norm) = "l2";     // l2: step along g / ||g||_2 * sqrt(numel); linf: sign(g)
+  GLASSBOX_ARG(double, eps) = 0;              // budget around the start in the same norm; 0 = none
+  GLASSBOX_ARG(double, stop_probability) = 0.99;  // stop once the target has this probability
+  GLASSBOX_ARG(Score, score) = Score::logit;
+  GLASSBOX_ARG(double, pixel_min) = 0.0;      // valid range in unnormalised (display) space
+  GLASSBOX_ARG(double, pixel_max) = 1.0;
+  // The model's input normalisation: steps, clamping and the budget act on unnormalised pixels.
+  GLASSBOX_ARG(data::Normalization, normalization);
+};
+
+struct MorphTrajectory {
+  std::vector<at::Tensor> frames;          // unnormalised [C, H, W] images, frames[0] is the start
+  std::vector<double> target_probability;  // per frame
+  std::vector<int64_t> predicted;          // per frame
+  std::vector<at::Tensor> probabilities;   // per frame, [K]
+  bool reached = false;                    // the target was predicted with the asked probability
+};
+
+// Morphs one sample x [1, C, H, W] (in the model's input space, i.e. normalised if the model is)
+// toward options.target(). Each step: x <- project(clamp(x + step_size * normalised gradient)).
+MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const MorphOptions& options);
+
+// The seed's one-step projection, corrected: x + k * d score_t / dx, clamped to the valid range
+// (in unnormalised space when `normalization` is given). x: [B, C, H, W]; gradients like x.
+at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k,
+                   const data::Normalization& normalization = {}, double pixel_min = 0.0, double pixel_max = 1.0);
+
+}  // namespace glassbox::explain

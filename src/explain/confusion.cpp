@@ -1,0 +1,96 @@
+#include "glassbox/explain/confusion.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::explain {
+
+std::vector<ConfusedSample> find_confused(const at::Tensor& logits, const ConfusionRule& rule) {
+  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(1) >= 2, "confusion: logits ", logits.sizes(),
+                 ", expected [B, K >= 2]");
+  const auto top = at::topk(logits.detach().to(at::kCPU).to(at::kDouble), 2, 1);
+  const at::Tensor values = std::get<0>(top), indices = std::get<1>(top);
+  const auto v = values.accessor<double, 2>();
+  const auto i = indices.accessor<int64_t, 2>();
+  std::vector<ConfusedSample> out;
+  for (int64_t b = 0; b < logits.size(0); ++b) {
+    const double gap = v[b][0] - v[b][1];
+    if (gap < rule.max_logit_difference() && v[b][0] >= rule.min_logit_value())
+      out.push_back({b, i[b][0], i[b][1], v[b][0], v[b][1], gap});
+  }
+  return out;
+}
+
+bool gradient_vanished(const at::Tensor& gradient) {
+  return !gradient.defined() || !at::isfinite(gradient).all().item<bool>() || gradient.abs().max().item<double>() == 0.0;
+}
+
+MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, const MiningOptions& o) {
+  const std::string& by = o.rank_by();
+  GLASSBOX_CHECK(by == "gap" || by == "margin" || by == "entropy", "--rank-by ", by,
+                 ": expected gap, margin or entropy");
+  GLASSBOX_CHECK(o.top() >= 0, "--top ", o.top(), ": expected >= 0");
+  GLASSBOX_CHECK(d.size() > 0, "confusion mining: empty dataset");
+  models::EvalModeGuard eval(model);
+  torch::autograd::AutoGradMode no_grad(false);
+  const int64_t n = d.size(), K = model.num_classes();
+  std::vector<at::Tensor> chunks;
+  c10::Device device = c10::kCPU;
+  if (!model.parameters().empty()) device = model.parameters().front().device();
+  for (int64_t begin = 0; begin < n; begin += o.batch_size()) {
+    const data::Batch b = d.batch(begin, std::min(n, begin + o.batch_size()));
+    chunks.push_back(model.forward(b.x.to(device)).to(at::kCPU));
+  }
+  const at::Tensor logits = at::cat(chunks).to(at::kDouble);
+  GLASSBOX_CHECK(logits.size(1) == K, model.name(), ": ", logits.size(1), " logits, expected ", K);
+  GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf)");
+  const at::Tensor probs = at::softmax(logits, 1);
+  const auto top_l = at::topk(logits, 2, 1);
+  const auto top_p = at::topk(probs, 2, 1);
+  const at::Tensor gap = std::get<0>(top_l).select(1, 0) - std::get<0>(top_l).select(1, 1);
+  const at::Tensor margin = std::get<0>(top_p).select(1, 0) - std::get<0>(top_p).select(1, 1);
+  const at::Tensor entropy = -(probs * at::log(probs.clamp_min(1e-300))).sum(1);
+  const at::Tensor labels = d.labels();
+
+  MiningResult r;
+  r.samples = n;
+  r.accuracy = std::get<1>(top_l).select(1, 0).eq(labels).to(at::kDouble).mean().item<double>();
+  // Rank: the smallest gap or margin first, or the largest entropy first.
+  const at::Tensor key = by == "gap" ? gap : by == "margin" ? margin : -entropy;
+  const at::Tensor order = std::get<1>(key.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
+  const int64_t top = std::min(o.top(), n);
+  const auto ord = order.accessor<int64_t, 1>();
+  const auto idx = std::get<1>(top_l).accessor<int64_t, 2>();
+  const auto pv = probs.accessor<double, 2>();
+  const auto g = gap.accessor<double, 1>(), m = margin.accessor<double, 1>(), e = entropy.accessor<double, 1>();
+  const auto y = labels.accessor<int64_t, 1>();
+  for (int64_t k = 0; k < top; ++k) {
+    const int64_t i = ord[k];
+    RankedSample s;
+    s.index = i;
+    s.label = y[i];
+    s.class_a = idx[i][0];
+    s.class_b = idx[i][1];
+    s.prob_a = pv[i][s.class_a];
+    s.prob_b = pv[i][s.class_b];
+    s.gap = g[i];
+    s.margin = m[i];
+    s.entropy = e[i];
+    r.ranked.push_back(s);
+  }
+  r.pair_counts = at::zeros({K, K}, at::kLong);
+  auto pairs = r.pair_counts.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < n; ++i)
+    if (g[i] < o.pair_max_gap()) {
+      ++pairs[idx[i][0]][idx[i][1]];
+      ++pairs[idx[i][1]][idx[i][0]];
+    }
+  return r;
+}
+
+}  // namespace glassbox::explain

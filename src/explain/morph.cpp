@@ -1,0 +1,89 @@
+#include "glassbox/explain/morph.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <cmath>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::explain {
+
+at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k, const data::Normalization& normalization,
+                   double pixel_min, double pixel_max) {
+  // The gradient is with respect to the model's input; in unnormalised pixels a step dx' = std * dx.
+  const at::Tensor pixels = normalization.invert(x);
+  at::Tensor step = gradients;
+  if (normalization.enabled()) step = normalization.invert(gradients) - normalization.invert(at::zeros_like(gradients));
+  return normalization.apply((pixels + k * step).clamp(pixel_min, pixel_max));
+}
+
+MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const MorphOptions& o) {
+  GLASSBOX_CHECK(x.dim() == 4 && x.size(0) == 1, "morph: expected one sample [1, C, H, W], got ", x.sizes());
+  GLASSBOX_CHECK(o.target() >= 0 && o.target() < model.num_classes(), "--target ", o.target(),
+                 ": out of range, the model has ", model.num_classes(), " classes (0..", model.num_classes() - 1, ")");
+  GLASSBOX_CHECK(o.steps() >= 1, "--steps ", o.steps(), ": expected at least 1");
+  GLASSBOX_CHECK(o.step_size() > 0 && std::isfinite(o.step_size()), "--step-size ", o.step_size(), ": expected > 0");
+  GLASSBOX_CHECK(o.norm() == "l2" || o.norm() == "linf", "--norm ", o.norm(), ": expected l2 or linf");
+  GLASSBOX_CHECK(o.eps() >= 0, "--eps ", o.eps(), ": expected >= 0");
+  GLASSBOX_CHECK(o.pixel_min() < o.pixel_max(), "pixel range ", o.pixel_min(), "..", o.pixel_max(), " is empty");
+  const data::Normalization& norm = o.normalization();
+  const at::Tensor targets = at::full({1}, o.target(), x.options().dtype(at::kLong));
+  const at::Tensor start = norm.invert(x.detach());  // work in unnormalised pixels
+  at::Tensor pixels = start.clone();
+  const double numel = double(start.numel());
+
+  MorphTrajectory t;
+  auto record = [&](const at::Tensor& logits) {
+    const at::Tensor p = at::softmax(logits.detach().to(at::kDouble), 1)[0].to(at::kCPU);
+    t.frames.push_back(pixels[0].detach().to(at::kCPU).clone());
+    t.probabilities.push_back(p.to(at::kFloat));
+    t.target_probability.push_back(p[o.target()].item<double>());
+    t.predicted.push_back(p.argmax().item<int64_t>());
+  };
+  models::EvalModeGuard eval(model);
+  for (int64_t step = 0;; ++step) {
+    at::Tensor logits;
+    at::Tensor grad;
+    {
+      torch::autograd::AutoGradMode enable(true);
+      const at::Tensor leaf = pixels.detach().requires_grad_(true);
+      logits = model.forward(norm.apply(leaf));
+      GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits while morphing");
+      const at::Tensor s = target_scores(logits, targets, o.score());
+      grad = torch::autograd::grad({s.sum()}, {leaf}, {}, false, false, true)[0];
+      if (!grad.defined()) grad = at::zeros_like(pixels);
+    }
+    record(logits);
+    if (t.predicted.back() == o.target() && t.target_probability.back() >= o.stop_probability()) {
+      t.reached = true;
+      break;
+    }
+    if (step == o.steps()) break;
+    // A normalised direction: the step size means the same whatever the gradient's scale.
+    at::Tensor direction;
+    if (o.norm() == "linf") {
+      direction = grad.sign();
+    } else {
+      const double g = grad.norm().item<double>();
+      if (g == 0) break;  // the gradient vanished: nowhere to go (e.g. a ReLU-dead logit)
+      direction = grad / g * std::sqrt(numel);  // per-pixel RMS step of 1
+    }
+    pixels = pixels + o.step_size() * direction;
+    if (o.eps() > 0) {
+      at::Tensor delta = pixels - start;
+      if (o.norm() == "linf") {
+        delta = delta.clamp(-o.eps(), o.eps());
+      } else {
+        const double d = delta.norm().item<double>();
+        if (d > o.eps()) delta = delta * (o.eps() / d);
+      }
+      pixels = start + delta;
+    }
+    pixels = pixels.clamp(o.pixel_min(), o.pixel_max()).detach();
+  }
+  return t;
+}
+
+}  // namespace glassbox::explain
