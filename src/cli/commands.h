@@ -14,5 +14,8 @@ using Run = std::function<void()>;
 
 Run add_train_command(CLI::App& app);
 Run add_events_command(CLI::App& app);
+Run add_explain_command(CLI::App& app);
+Run add_morph_command(CLI::App& app);
+Run add_confused_command(CLI::App& app);
 
 }  // namespace glassbox::cli

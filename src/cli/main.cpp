@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("glassbox ") + GLASSBOX_VERSION);
   glassbox::cli::Run train = glassbox::cli::add_train_command(app);
   glassbox::cli::Run events = glassbox::cli::add_events_command(app);
+  glassbox::cli::Run explain = glassbox::cli::add_explain_command(app);
+  glassbox::cli::Run morph = glassbox::cli::add_morph_command(app);
+  glassbox::cli::Run confused = glassbox::cli::add_confused_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -39,6 +42,9 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("train")) train();
     if (app.got_subcommand("events")) events();
+    if (app.got_subcommand("explain")) explain();
+    if (app.got_subcommand("morph")) morph();
+    if (app.got_subcommand("confused")) confused();
     return 0;
   } catch (const glassbox::Error& e) {
     return fail(e.what());

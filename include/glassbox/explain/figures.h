@@ -1,0 +1,70 @@
+// The pictures glassbox draws from a model's gradients: the seed's 2x3 confusion figure (corrected),
+// attribution grids, morph animations and the confused-pairs matrix. The data are computed first
+// (tensors, on the thread that owns the model) and drawn later (anywhere: a logging thread).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "glassbox/data/dataset.h"
+#include "glassbox/explain/gradients.h"
+#include "glassbox/explain/morph.h"
+#include "glassbox/models/classifier.h"
+#include "glassbox/render/image.h"
+
+namespace glassbox::explain {
+
+// A [C, H, W] (or [H, W]) tensor as a float plane on the CPU.
+render::Plane to_plane(const at::Tensor& image);
+// Gradients for display: one signed channel (the sum over channels).
+render::Plane signed_plane(const at::Tensor& gradient);
+
+// Everything the corrected 2x3 figure shows for one sample.
+struct ConfusionFigureData {
+  at::Tensor x;                // [C, H, W] pixels for display (unnormalised), CPU
+  at::Tensor grad_a, grad_b;   // [C, H, W] d score_a / dx, d score_b / dx, CPU
+  at::Tensor proj_a, proj_b;   // [C, H, W] x + k * grad, clamped, display pixels, CPU
+  int64_t label = -1;          // -1: unknown
+  int64_t class_a = 0, class_b = 0;
+  double prob_a = 0, prob_b = 0;
+  int64_t pred_a = 0, pred_b = 0;       // what the model predicts for proj_a, proj_b
+  double pred_a_prob = 0, pred_b_prob = 0;
+  double k = 3;
+  bool vanished = false;       // a gradient is all zero: nothing to draw
+  std::vector<std::string> class_names;
+};
+
+// Computes the figures' data for a batch: x [B, C, H, W] in the model's input space, one (a, b) pair
+// per sample. Two backward passes in all (one per class column), never touching parameter gradients.
+std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model, const at::Tensor& x,
+                                                       const at::Tensor& labels, const at::Tensor& class_a,
+                                                       const at::Tensor& class_b, double k,
+                                                       const data::Normalization& normalization = {},
+                                                       const std::vector<std::string>& class_names = {},
+                                                       Score score = Score::logit);
+
+// Row 1: the input (true label, the two classes and their probabilities), d a/dx, d b/dx.
+// Row 2: d a/dx - d b/dx (what separates them), x + k d a/dx and x + k d b/dx, each titled with
+// what the model now predicts. Gradients on a diverging map centred on 0. Returns PNG bytes.
+std::string render_confusion_figure(const ConfusionFigureData& data, int panel_size = 120);
+
+// A grid: the probes' images on top, their attributions (diverging, or viridis when non-negative)
+// below, titled with `titles` (one per probe). Returns PNG bytes.
+std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& attributions,
+                                    const std::vector<std::string>& titles, const std::string& title = "",
+                                    int panel_size = 96);
+
+// The morph trajectory as an animated GIF: each frame the image and its target probability.
+std::string render_morph_gif(const MorphTrajectory& trajectory, int64_t target,
+                             const std::vector<std::string>& class_names = {}, int panel_size = 168);
+// Its first and last frames and the change between them, as a PNG.
+std::string render_morph_summary(const MorphTrajectory& trajectory, int64_t target,
+                                 const std::vector<std::string>& class_names = {}, int panel_size = 140);
+
+// The confused-pairs matrix [K, K] as a picture.
+std::string render_pair_matrix(const at::Tensor& counts, const std::vector<std::string>& class_names = {},
+                               int panel_size = 360);
+
+}  // namespace glassbox::explain

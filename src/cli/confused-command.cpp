@@ -1,0 +1,88 @@
+// glassbox confused: mine a dataset split for the samples the model is most torn on; their 2x3
+// figures, the confused-pairs matrix as a picture, and index.json of the ranked samples.
+#include <ATen/ATen.h>
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "glassbox/explain/confusion.h"
+#include "glassbox/explain/figures.h"
+#include "glassbox/util/atomic-file.h"
+#include "glassbox/util/error.h"
+#include "model-source.h"
+
+namespace glassbox::cli {
+namespace {
+
+struct ConfusedArgs {
+  ModelArgs model;
+  int64_t top = 16;
+  std::string rank_by = "gap";
+  double k = 3;
+  std::string out = "confused";
+};
+
+void run_confused(const ConfusedArgs& a) {
+  LoadedModel m = load_model(a.model);
+  const data::Dataset d = load_split(a.model, m);
+  ensure_writable_directory(a.out);
+  const auto t0 = std::chrono::steady_clock::now();
+  const explain::MiningResult r = explain::mine_confusion(*m.model, d, explain::MiningOptions().top(a.top).rank_by(a.rank_by));
+  const double mining_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  nlohmann::json index = {{"data", a.model.data}, {"split", a.model.split}, {"samples", r.samples},
+                          {"accuracy", r.accuracy}, {"rank_by", a.rank_by}, {"ranked", nlohmann::json::array()}};
+  if (!r.ranked.empty()) {
+    std::vector<int64_t> rows, ca, cb;
+    for (const auto& s : r.ranked) rows.push_back(s.index), ca.push_back(s.class_a), cb.push_back(s.class_b);
+    const data::Batch b = d.batch(at::tensor(rows, at::kLong));
+    const auto figures = explain::confusion_figure_data(*m.model, b.x, b.y, at::tensor(ca, at::kLong),
+                                                        at::tensor(cb, at::kLong), a.k, m.normalization, m.class_names);
+    for (size_t i = 0; i < r.ranked.size(); ++i) {
+      const auto& s = r.ranked[i];
+      char name[64];
+      std::snprintf(name, sizeof name, "rank%03zu-index%lld.png", i, static_cast<long long>(s.index));
+      if (!figures[i].vanished) write_file_atomically((std::filesystem::path(a.out) / name).string(),
+                                                      explain::render_confusion_figure(figures[i]));
+      index["ranked"].push_back({{"rank", i}, {"index", s.index}, {"label", s.label}, {"class_a", s.class_a},
+                                 {"class_b", s.class_b}, {"prob_a", s.prob_a}, {"prob_b", s.prob_b}, {"gap", s.gap},
+                                 {"margin", s.margin}, {"entropy", s.entropy},
+                                 {"figure", figures[i].vanished ? nlohmann::json(nullptr) : nlohmann::json(name)},
+                                 {"vanished_gradient", figures[i].vanished}});
+    }
+  }
+  write_file_atomically((std::filesystem::path(a.out) / "pairs.png").string(),
+                        explain::render_pair_matrix(r.pair_counts, m.class_names));
+  std::vector<std::vector<int64_t>> pairs;
+  for (int64_t i = 0; i < r.pair_counts.size(0); ++i) {
+    pairs.emplace_back();
+    for (int64_t j = 0; j < r.pair_counts.size(1); ++j) pairs.back().push_back(r.pair_counts[i][j].item<int64_t>());
+  }
+  index["pair_counts"] = pairs;
+  index["mining_seconds"] = mining_s;
+  write_file_atomically((std::filesystem::path(a.out) / "index.json").string(), index.dump(2) + "\n");
+  std::printf("mined %lld samples in %.2f s (accuracy %.4f); %zu most confused in %s (index.json, pairs.png, figures)\n",
+              static_cast<long long>(r.samples), mining_s, r.accuracy, r.ranked.size(), a.out.c_str());
+}
+
+}  // namespace
+
+Run add_confused_command(CLI::App& app) {
+  auto a = std::make_shared<ConfusedArgs>();
+  CLI::App* cmd = app.add_subcommand("confused", "Find the samples a model is most torn on, with their figures");
+  add_model_options(*cmd, a->model);
+  cmd->add_option("--top", a->top, "how many of the most confused samples to explain")->capture_default_str();
+  cmd->add_option("--rank-by", a->rank_by, "gap (logits), margin (probabilities) or entropy")
+      ->check(CLI::IsMember({"gap", "margin", "entropy"}))
+      ->capture_default_str();
+  cmd->add_option("--projection-factor", a->k, "k in x + k * gradient")->capture_default_str();
+  cmd->add_option("--out", a->out, "output directory")->capture_default_str();
+  return [a] { run_confused(*a); };
+}
+
+}  // namespace glassbox::cli

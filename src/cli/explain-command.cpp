@@ -1,0 +1,119 @@
+// glassbox explain: what in this input makes the model see a class. One sample (dataset index or PNG),
+// one method, a figure; --target top2 draws the seed's 2x3 figure for the two classes it is torn between.
+#include <ATen/ATen.h>
+#include <CLI/CLI.hpp>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "glassbox/explain/attribution.h"
+#include "glassbox/explain/figures.h"
+#include "glassbox/render/figure.h"
+#include "glassbox/util/error.h"
+#include "model-source.h"
+
+namespace glassbox::cli {
+namespace {
+
+struct ExplainArgs {
+  ModelArgs model;
+  int64_t index = 0;
+  std::string image;
+  std::string method = "saliency";
+  std::string target = "top2";
+  double k = 3;
+  std::string out = "explain.png";
+  std::string save_tensor;
+};
+
+void run_explain(const ExplainArgs& a) {
+  const explain::Method method = explain::parse_method(a.method);
+  LoadedModel m = load_model(a.model);
+  int64_t label = -1;
+  const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
+  at::Tensor logits;
+  {
+    torch::autograd::AutoGradMode no_grad(false);
+    models::EvalModeGuard eval(*m.model);
+    logits = m.model->forward(x);
+  }
+  GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), m.model->name(), ": non-finite logits (NaN or Inf) for this input");
+  const at::Tensor top = std::get<1>(at::topk(logits, 2, 1))[0];
+  const auto name = [&](int64_t c) { return c >= 0 && c < int64_t(m.class_names.size()) ? m.class_names[c] : std::to_string(c); };
+
+  at::Tensor attribution;
+  int64_t target;
+  if (a.target == "top2") {
+    target = top[0].item<int64_t>();
+    const auto data = explain::confusion_figure_data(*m.model, x, at::full({1}, label), top.narrow(0, 0, 1),
+                                                     top.narrow(0, 1, 1), a.k, m.normalization, m.class_names);
+    write_output(a.out, explain::render_confusion_figure(data[0]));
+    attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1));
+  } else {
+    try {
+      size_t used = 0;
+      target = std::stoll(a.target, &used);
+      GLASSBOX_CHECK(used == a.target.size(), "--target ", a.target, ": expected a class index or top2");
+    } catch (const std::logic_error&) {
+      throw Error("--target " + a.target + ": expected a class index or top2");
+    }
+    GLASSBOX_CHECK(target >= 0 && target < m.model->num_classes(), "--target ", target, ": out of range, the model has ",
+                   m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
+    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, at::kLong));
+    const at::Tensor display = m.normalization.invert(x)[0];
+    const at::Tensor probs = at::softmax(logits, 1)[0];
+    render::Figure fig(1, 3, render::FigureOptions().panel_size(140));
+    char title[160];
+    std::snprintf(title, sizeof title, "%s%s: sees %s %.2f", label >= 0 ? "true " : "",
+                  label >= 0 ? name(label).c_str() : "input", name(top[0].item<int64_t>()).c_str(),
+                  probs[top[0]].item<double>());
+    fig.at(0, 0).title = title;
+    fig.at(0, 0).image = explain::to_plane(display);
+    fig.at(0, 0).colormap = render::Colormap::gray;
+    fig.at(0, 0).vmin = 0.0;
+    fig.at(0, 0).vmax = 1.0;
+    render::Panel& attr = fig.at(0, 1);
+    attr.title = std::string(explain::method_name(method)) + " for " + name(target);
+    attr.image = explain::signed_plane(attribution[0]);
+    const bool nonnegative = attribution.min().item<double>() >= 0;
+    attr.colormap = nonnegative ? render::Colormap::viridis : render::Colormap::diverging;
+    attr.symmetric = !nonnegative;
+    render::Panel& overlay = fig.at(0, 2);
+    overlay.title = "over the input";
+    overlay.image = explain::to_plane(display);
+    overlay.colormap = render::Colormap::gray;
+    overlay.vmin = 0.0;
+    overlay.vmax = 1.0;
+    overlay.colorbar = false;
+    overlay.overlay = explain::signed_plane(attribution[0]);
+    write_output(a.out, fig.to_png());
+  }
+  if (!a.save_tensor.empty()) {
+    // torch.save's format (a zip holding a pickle), so that Python's torch.load reads it.
+    const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(attribution.detach().to(at::kCPU).contiguous()));
+    write_output(a.save_tensor, std::string(bytes.begin(), bytes.end()));
+  }
+  std::printf("%s for class %s (%lld): %s\n", explain::method_name(method), name(target).c_str(),
+              static_cast<long long>(target), a.out.c_str());
+}
+
+}  // namespace
+
+Run add_explain_command(CLI::App& app) {
+  auto a = std::make_shared<ExplainArgs>();
+  CLI::App* cmd = app.add_subcommand("explain", "Show what in an input makes the model see a class");
+  add_model_options(*cmd, a->model);
+  cmd->add_option("--index", a->index, "sample index in the split")->capture_default_str();
+  cmd->add_option("--image", a->image, "a PNG file instead of a dataset sample");
+  cmd->add_option("--method", a->method, "saliency, ixg, ig, smoothgrad or occlusion")->capture_default_str();
+  cmd->add_option("--target", a->target, "a class index, or top2: the seed's 2x3 figure for the two top classes")
+      ->capture_default_str();
+  cmd->add_option("--projection-factor", a->k, "k in x + k * gradient (top2 figure)")->capture_default_str();
+  cmd->add_option("--out", a->out, "the figure (PNG)")->capture_default_str();
+  cmd->add_option("--save-tensor", a->save_tensor, "also save the attribution tensor for Python's torch.load");
+  return [a] { run_explain(*a); };
+}
+
+}  // namespace glassbox::cli

@@ -1,0 +1,208 @@
+#include "glassbox/explain/figures.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <cstdarg>
+#include <cstdio>
+
+#include "glassbox/render/figure.h"
+#include "glassbox/render/gif.h"
+#include "glassbox/util/error.h"
+
+namespace glassbox::explain {
+namespace {
+
+std::string class_name(const std::vector<std::string>& names, int64_t c) {
+  return c >= 0 && c < int64_t(names.size()) ? names[static_cast<size_t>(c)] : std::to_string(c);
+}
+
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char* fmt, ...) {
+  char text[256];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(text, sizeof text, fmt, args);
+  va_end(args);
+  return text;
+}
+
+render::Panel image_panel(const at::Tensor& chw, const std::string& title) {
+  render::Panel p;
+  p.title = title;
+  p.image = to_plane(chw);
+  p.colormap = render::Colormap::gray;
+  if (p.image.channels == 1) p.vmin = 0.0, p.vmax = 1.0;
+  return p;
+}
+
+render::Panel gradient_panel(const at::Tensor& g, const std::string& title) {
+  render::Panel p;
+  p.title = title;
+  p.image = signed_plane(g);
+  p.colormap = render::Colormap::diverging;
+  p.symmetric = true;
+  return p;
+}
+
+}  // namespace
+
+render::Plane to_plane(const at::Tensor& image) {
+  at::Tensor t = image.detach().to(at::kCPU).to(at::kFloat);
+  if (t.dim() == 2) t = t.unsqueeze(0);
+  GLASSBOX_CHECK(t.dim() == 3, "figure: image ", image.sizes(), ", expected [C, H, W] or [H, W]");
+  t = t.contiguous();
+  render::Plane p;
+  p.channels = static_cast<int>(t.size(0));
+  p.height = static_cast<int>(t.size(1));
+  p.width = static_cast<int>(t.size(2));
+  p.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  return p;
+}
+
+render::Plane signed_plane(const at::Tensor& gradient) {
+  at::Tensor g = gradient.detach();
+  if (g.dim() == 3) g = g.sum(0);
+  return to_plane(g);
+}
+
+std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model, const at::Tensor& x,
+                                                       const at::Tensor& labels, const at::Tensor& class_a,
+                                                       const at::Tensor& class_b, double k,
+                                                       const data::Normalization& normalization,
+                                                       const std::vector<std::string>& class_names, Score score) {
+  const int64_t B = x.size(0);
+  std::vector<ConfusionFigureData> out;
+  if (B == 0) return out;
+  models::EvalModeGuard eval(model);
+  const GradientResult ga = input_gradients(model, x, class_a, score);
+  const GradientResult gb = input_gradients(model, x, class_b, score);
+  const at::Tensor probs = at::softmax(ga.logits.to(at::kDouble), 1);
+  const at::Tensor proj_a = project(x, ga.gradients, k, normalization);
+  const at::Tensor proj_b = project(x, gb.gradients, k, normalization);
+  at::Tensor pa, pb;
+  {
+    torch::autograd::AutoGradMode no_grad(false);
+    pa = at::softmax(model.forward(proj_a).to(at::kDouble), 1);
+    pb = at::softmax(model.forward(proj_b).to(at::kDouble), 1);
+  }
+  const at::Tensor display = normalization.invert(x).to(at::kCPU);
+  const at::Tensor da = normalization.invert(proj_a).to(at::kCPU), db = normalization.invert(proj_b).to(at::kCPU);
+  const at::Tensor gca = ga.gradients.to(at::kCPU), gcb = gb.gradients.to(at::kCPU);
+  const at::Tensor ca = class_a.to(at::kCPU), cb = class_b.to(at::kCPU);
+  const at::Tensor lab = labels.defined() ? labels.to(at::kCPU) : at::Tensor();
+  const at::Tensor pr = probs.to(at::kCPU), ppa = pa.to(at::kCPU), ppb = pb.to(at::kCPU);
+  for (int64_t i = 0; i < B; ++i) {
+    ConfusionFigureData d;
+    d.x = display[i].clone();
+    d.grad_a = gca[i].clone();
+    d.grad_b = gcb[i].clone();
+    d.proj_a = da[i].clone();
+    d.proj_b = db[i].clone();
+    d.label = lab.defined() ? lab[i].item<int64_t>() : -1;
+    d.class_a = ca[i].item<int64_t>();
+    d.class_b = cb[i].item<int64_t>();
+    d.prob_a = pr[i][d.class_a].item<double>();
+    d.prob_b = pr[i][d.class_b].item<double>();
+    d.pred_a = ppa[i].argmax().item<int64_t>();
+    d.pred_b = ppb[i].argmax().item<int64_t>();
+    d.pred_a_prob = ppa[i][d.pred_a].item<double>();
+    d.pred_b_prob = ppb[i][d.pred_b].item<double>();
+    d.k = k;
+    d.vanished = d.grad_a.abs().max().item<double>() == 0 || d.grad_b.abs().max().item<double>() == 0;
+    d.class_names = class_names;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string render_confusion_figure(const ConfusionFigureData& d, int panel_size) {
+  const std::string a = class_name(d.class_names, d.class_a), b = class_name(d.class_names, d.class_b);
+  render::Figure fig(2, 3, render::FigureOptions().panel_size(panel_size));
+  const std::string truth = d.label >= 0 ? "true " + class_name(d.class_names, d.label) + " | " : "";
+  fig.at(0, 0) = image_panel(d.x, truth + format("%s %.2f, %s %.2f", a.c_str(), d.prob_a, b.c_str(), d.prob_b));
+  fig.at(0, 1) = gradient_panel(d.grad_a, "d " + a + " / dx");
+  fig.at(0, 2) = gradient_panel(d.grad_b, "d " + b + " / dx");
+  fig.at(1, 0) = gradient_panel(d.grad_a - d.grad_b, "d " + a + "/dx - d " + b + "/dx");
+  fig.at(1, 1) = image_panel(d.proj_a, format("x + %g d%s/dx: %s %.2f", d.k, a.c_str(),
+                                              class_name(d.class_names, d.pred_a).c_str(), d.pred_a_prob));
+  fig.at(1, 2) = image_panel(d.proj_b, format("x + %g d%s/dx: %s %.2f", d.k, b.c_str(),
+                                              class_name(d.class_names, d.pred_b).c_str(), d.pred_b_prob));
+  return fig.to_png();
+}
+
+std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& attributions,
+                                    const std::vector<std::string>& titles, const std::string& title, int panel_size) {
+  GLASSBOX_CHECK(images.dim() == 4 && attributions.sizes() == images.sizes(), "attribution grid: images ",
+                 images.sizes(), " and attributions ", attributions.sizes(), " must be alike [N, C, H, W]");
+  const int n = static_cast<int>(images.size(0));
+  GLASSBOX_CHECK(n >= 1, "attribution grid: no probes");
+  render::Figure fig(2, n, render::FigureOptions().panel_size(panel_size).title(title));
+  for (int i = 0; i < n; ++i) {
+    fig.at(0, i) = image_panel(images[i], i < int(titles.size()) ? titles[static_cast<size_t>(i)] : "");
+    fig.at(0, i).colorbar = false;
+    render::Panel p = gradient_panel(attributions[i], "attribution");
+    if (p.image.channels == 1) {
+      bool nonnegative = true;
+      for (float v : p.image.data) nonnegative = nonnegative && v >= 0;
+      if (nonnegative) p.colormap = render::Colormap::viridis, p.symmetric = false;  // saliency magnitudes
+    }
+    fig.at(1, i) = std::move(p);
+  }
+  return fig.to_png();
+}
+
+namespace {
+
+render::RgbImage morph_frame(const MorphTrajectory& t, size_t i, int64_t target, const std::vector<std::string>& names,
+                             int panel_size) {
+  render::Figure fig(1, 1, render::FigureOptions().panel_size(panel_size));
+  fig.at(0, 0) = image_panel(t.frames[i], format("step %zu: p(%s) %.2f, sees %s", i, class_name(names, target).c_str(),
+                                                 t.target_probability[i], class_name(names, t.predicted[i]).c_str()));
+  fig.at(0, 0).colorbar = false;
+  return fig.render();
+}
+
+}  // namespace
+
+std::string render_morph_gif(const MorphTrajectory& t, int64_t target, const std::vector<std::string>& names,
+                             int panel_size) {
+  GLASSBOX_CHECK(!t.frames.empty(), "morph: empty trajectory");
+  std::vector<render::RgbImage> frames;
+  // At most ~60 frames: long trajectories are subsampled, the first and last frames always kept.
+  const size_t n = t.frames.size(), stride = std::max<size_t>(1, (n + 59) / 60);
+  for (size_t i = 0; i < n; i += stride) frames.push_back(morph_frame(t, i, target, names, panel_size));
+  if ((n - 1) % stride != 0) frames.push_back(morph_frame(t, n - 1, target, names, panel_size));
+  return render::encode_gif(frames);
+}
+
+std::string render_morph_summary(const MorphTrajectory& t, int64_t target, const std::vector<std::string>& names,
+                                 int panel_size) {
+  GLASSBOX_CHECK(!t.frames.empty(), "morph: empty trajectory");
+  render::Figure fig(1, 3, render::FigureOptions().panel_size(panel_size));
+  const at::Tensor &first = t.frames.front(), &last = t.frames.back();
+  fig.at(0, 0) = image_panel(first, format("start: sees %s, p(%s) %.2f", class_name(names, t.predicted.front()).c_str(),
+                                           class_name(names, target).c_str(), t.target_probability.front()));
+  fig.at(0, 1) = image_panel(last, format("step %zu: sees %s, p(%s) %.2f", t.frames.size() - 1,
+                                          class_name(names, t.predicted.back()).c_str(), class_name(names, target).c_str(),
+                                          t.target_probability.back()));
+  fig.at(0, 2) = gradient_panel(last - first, "change (red: ink added)");
+  return fig.to_png();
+}
+
+std::string render_pair_matrix(const at::Tensor& counts, const std::vector<std::string>& names, int panel_size) {
+  GLASSBOX_CHECK(counts.dim() == 2 && counts.size(0) == counts.size(1), "pair matrix: ", counts.sizes(),
+                 ", expected [K, K]");
+  render::Figure fig(1, 1, render::FigureOptions().panel_size(panel_size).title("confused pairs (top-2 classes)"));
+  render::Panel p;
+  p.image = to_plane(counts.to(at::kFloat));
+  p.colormap = render::Colormap::viridis;
+  p.vmin = 0.0;
+  std::string legend;
+  for (int64_t c = 0; c < counts.size(0) && c < 12; ++c) legend += (c ? " " : "") + class_name(names, c);
+  p.title = "rows/cols: " + legend;
+  fig.at(0, 0) = std::move(p);
+  return fig.to_png();
+}
+
+}  // namespace glassbox::explain

@@ -1,0 +1,230 @@
+#include "glassbox/render/figure.h"
+
+#include <cairo/cairo.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "glassbox/render/png.h"
+#include "glassbox/util/error.h"
+
+namespace glassbox::render {
+namespace {
+
+// Layout, in pixels.
+constexpr int kMargin = 8;
+constexpr int kBarGap = 6;
+constexpr int kBarWidth = 10;
+constexpr int kTickLabelWidth = 42;
+
+struct SurfaceDeleter {
+  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+};
+struct ContextDeleter {
+  void operator()(cairo_t* c) const { cairo_destroy(c); }
+};
+using Surface = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
+using Context = std::unique_ptr<cairo_t, ContextDeleter>;
+
+uint32_t pack(const std::array<uint8_t, 3>& c) { return 0xFF000000u | (uint32_t(c[0]) << 16) | (uint32_t(c[1]) << 8) | c[2]; }
+
+uint8_t to_byte(double v) { return static_cast<uint8_t>(std::lround(std::clamp(std::isfinite(v) ? v : 0.0, 0.0, 1.0) * 255)); }
+
+// The panel's pixels at their own resolution, as an opaque ARGB32 surface.
+Surface panel_surface(const Panel& p) {
+  const Plane& img = p.image;
+  Surface s(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, img.width, img.height));
+  cairo_surface_flush(s.get());
+  unsigned char* data = cairo_image_surface_get_data(s.get());
+  const int stride = cairo_image_surface_get_stride(s.get());
+  double lo, hi;
+  panel_limits(p, lo, hi);
+  const double span = hi > lo ? hi - lo : 1.0;
+  const auto& table = colormap_table(p.colormap);
+  double overlay_max = 0;
+  if (!p.overlay.empty())
+    for (float v : p.overlay.data)
+      if (std::isfinite(v)) overlay_max = std::max(overlay_max, double(std::abs(v)));
+  const auto& overlay_table = colormap_table(p.overlay_colormap);
+  for (int y = 0; y < img.height; ++y) {
+    auto* row = reinterpret_cast<uint32_t*>(data + static_cast<size_t>(y) * stride);
+    for (int x = 0; x < img.width; ++x) {
+      std::array<uint8_t, 3> c;
+      if (img.channels >= 3) {
+        c = {to_byte(img.at(0, y, x)), to_byte(img.at(1, y, x)), to_byte(img.at(2, y, x))};
+      } else {
+        const double t = (double(img.at(0, y, x)) - lo) / span;
+        c = table[to_byte(t)];
+      }
+      if (!p.overlay.empty() && overlay_max > 0) {
+        const double v = p.overlay.at(0, y, x);
+        const double t = 0.5 + 0.5 * v / overlay_max;  // centred: 0 maps to the middle of the map
+        const auto& o = overlay_table[to_byte(t)];
+        const double a = p.overlay_alpha * std::min(1.0, std::abs(v) / overlay_max);
+        for (int k = 0; k < 3; ++k) c[k] = static_cast<uint8_t>(std::lround(c[k] * (1 - a) + o[k] * a));
+      }
+      row[x] = pack(c);
+    }
+  }
+  cairo_surface_mark_dirty(s.get());
+  return s;
+}
+
+std::string tick_label(double v) {
+  char text[32];
+  if (v == 0) return "0";
+  const double a = std::abs(v);
+  if (a >= 1e-2 && a < 1e4) std::snprintf(text, sizeof text, "%.3g", v);
+  else std::snprintf(text, sizeof text, "%.1e", v);
+  return text;
+}
+
+void draw_text(cairo_t* cr, const std::string& text, double x, double y, double max_width) {
+  cairo_text_extents_t ext;
+  cairo_text_extents(cr, text.c_str(), &ext);
+  // Titles longer than the panel are shrunk, not cut.
+  double scale = ext.width > max_width && ext.width > 0 ? max_width / ext.width : 1.0;
+  cairo_save(cr);
+  cairo_move_to(cr, x + (max_width - ext.width * scale) / 2 - ext.x_bearing * scale, y);
+  cairo_scale(cr, scale, scale);
+  cairo_show_text(cr, text.c_str());
+  cairo_restore(cr);
+}
+
+}  // namespace
+
+void panel_limits(const Panel& p, double& lo, double& hi) {
+  lo = INFINITY;
+  hi = -INFINITY;
+  for (float v : p.image.data)
+    if (std::isfinite(v)) {
+      lo = std::min(lo, double(v));
+      hi = std::max(hi, double(v));
+    }
+  if (!std::isfinite(lo)) lo = hi = 0;
+  if (p.vmin) lo = *p.vmin;
+  if (p.vmax) hi = *p.vmax;
+  if (p.symmetric) {
+    const double m = std::max(std::abs(lo), std::abs(hi));
+    lo = -m;
+    hi = m;
+  }
+  if (hi <= lo) {  // a flat panel: give it a range so that it draws (as the low end, or the middle)
+    hi = lo + (p.symmetric ? 0 : 1);
+    if (p.symmetric) lo = -1, hi = 1;
+  }
+}
+
+Figure::Figure(int rows, int cols, FigureOptions options) : rows_(rows), cols_(cols), options_(std::move(options)) {
+  GLASSBOX_CHECK(rows >= 1 && cols >= 1, "figure: ", rows, "x", cols, " panels, expected at least 1x1");
+  panels_.resize(static_cast<size_t>(rows * cols));
+}
+
+Panel& Figure::at(int row, int col) {
+  GLASSBOX_CHECK(row >= 0 && row < rows_ && col >= 0 && col < cols_, "figure: panel (", row, ", ", col,
+                 ") outside ", rows_, "x", cols_);
+  return panels_[static_cast<size_t>(row * cols_ + col)];
+}
+
+RgbImage Figure::render() const {
+  // Every cell has the same size: the largest panel's aspect decides it.
+  double aspect = 1.0;  // height / width
+  for (const Panel& p : panels_)
+    if (!p.empty()) aspect = std::max(aspect, double(p.image.height) / p.image.width);
+  const int size = options_.panel_size();
+  const int img_w = aspect > 1 ? static_cast<int>(size / aspect) : size;
+  const int img_h = aspect > 1 ? size : static_cast<int>(size * aspect);
+  const int title_h = static_cast<int>(options_.font_size() * 1.8);
+  bool any_bar = false;
+  for (const Panel& p : panels_) any_bar = any_bar || (!p.empty() && p.colorbar && p.image.channels < 3);
+  const int bar_w = any_bar ? kBarGap + kBarWidth + kTickLabelWidth : kMargin;
+  const int cell_w = kMargin + img_w + bar_w;
+  const int cell_h = title_h + img_h + kMargin;
+  const int top = options_.title().empty() ? kMargin : kMargin + static_cast<int>(options_.font_size() * 2.2);
+  const int width = cols_ * cell_w + kMargin, height = top + rows_ * cell_h;
+
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height));
+  Context cr(cairo_create(surface.get()));
+  cairo_set_source_rgb(cr.get(), 1, 1, 1);
+  cairo_paint(cr.get());
+  cairo_select_font_face(cr.get(), "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  if (!options_.title().empty()) {
+    cairo_set_source_rgb(cr.get(), 0, 0, 0);
+    cairo_set_font_size(cr.get(), options_.font_size() * 1.25);
+    draw_text(cr.get(), options_.title(), kMargin, kMargin + options_.font_size() * 1.3, width - 2 * kMargin);
+  }
+  for (int r = 0; r < rows_; ++r)
+    for (int c = 0; c < cols_; ++c) {
+      const Panel& p = panels_[static_cast<size_t>(r * cols_ + c)];
+      if (p.empty()) continue;
+      const double x0 = kMargin + c * cell_w, y0 = top + r * cell_h;
+      cairo_set_source_rgb(cr.get(), 0, 0, 0);
+      cairo_set_font_size(cr.get(), options_.font_size());
+      draw_text(cr.get(), p.title, x0, y0 + title_h - options_.font_size() * 0.55,
+                any_bar ? img_w + kBarGap + kBarWidth + kTickLabelWidth / 2.0 : img_w);
+      // The image, scaled with nearest-neighbour sampling: pixels stay pixels.
+      Surface img = panel_surface(p);
+      cairo_save(cr.get());
+      cairo_translate(cr.get(), x0, y0 + title_h);
+      cairo_scale(cr.get(), double(img_w) / p.image.width, double(img_h) / p.image.height);
+      cairo_set_source_surface(cr.get(), img.get(), 0, 0);
+      cairo_pattern_set_filter(cairo_get_source(cr.get()), CAIRO_FILTER_NEAREST);
+      cairo_paint(cr.get());
+      cairo_restore(cr.get());
+      if (!p.colorbar || p.image.channels >= 3) continue;
+      // Colorbar: the map from bottom (low) to top (high), with three ticks.
+      double lo, hi;
+      panel_limits(p, lo, hi);
+      const double bx = x0 + img_w + kBarGap, by = y0 + title_h;
+      const auto& table = colormap_table(p.colormap);
+      for (int i = 0; i < img_h; ++i) {
+        const auto& col = table[static_cast<size_t>(std::lround(255.0 * (img_h - 1 - i) / std::max(1, img_h - 1)))];
+        cairo_set_source_rgb(cr.get(), col[0] / 255.0, col[1] / 255.0, col[2] / 255.0);
+        cairo_rectangle(cr.get(), bx, by + i, kBarWidth, 1);
+        cairo_fill(cr.get());
+      }
+      cairo_set_source_rgb(cr.get(), 0, 0, 0);
+      cairo_set_line_width(cr.get(), 1);
+      cairo_rectangle(cr.get(), bx + 0.5, by + 0.5, kBarWidth - 1, img_h - 1);
+      cairo_stroke(cr.get());
+      cairo_set_font_size(cr.get(), options_.font_size() * 0.8);
+      for (int k = 0; k < 3; ++k) {
+        const double v = lo + (hi - lo) * k / 2.0;
+        const double ty = by + (img_h - 1) * (1 - k / 2.0);
+        cairo_move_to(cr.get(), bx + kBarWidth, ty + 0.5);
+        cairo_line_to(cr.get(), bx + kBarWidth + 3, ty + 0.5);
+        cairo_stroke(cr.get());
+        cairo_move_to(cr.get(), bx + kBarWidth + 5, ty + options_.font_size() * 0.3);
+        cairo_show_text(cr.get(), tick_label(v).c_str());
+      }
+    }
+  cairo_surface_flush(surface.get());
+  GLASSBOX_CHECK(cairo_status(cr.get()) == CAIRO_STATUS_SUCCESS, "figure: cairo error: ",
+                 cairo_status_to_string(cairo_status(cr.get())));
+
+  RgbImage out;
+  out.width = width;
+  out.height = height;
+  out.pixels.resize(static_cast<size_t>(width) * height * 3);
+  const unsigned char* data = cairo_image_surface_get_data(surface.get());
+  const int stride = cairo_image_surface_get_stride(surface.get());
+  for (int y = 0; y < height; ++y) {
+    const auto* row = reinterpret_cast<const uint32_t*>(data + static_cast<size_t>(y) * stride);
+    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * width * 3;
+    for (int x = 0; x < width; ++x) {
+      dst[3 * x] = static_cast<uint8_t>(row[x] >> 16);
+      dst[3 * x + 1] = static_cast<uint8_t>(row[x] >> 8);
+      dst[3 * x + 2] = static_cast<uint8_t>(row[x]);
+    }
+  }
+  return out;
+}
+
+std::string Figure::to_png() const {
+  const RgbImage img = render();
+  return encode_png(img.pixels.data(), img.width, img.height, 3);
+}
+
+}  // namespace glassbox::render
