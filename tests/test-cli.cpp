@@ -7,6 +7,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include <torch/script.h>
+
+#include "glassbox/models/architectures.h"
+#include "glassbox/models/checkpoint.h"
+#include "glassbox/render/png.h"
 #include "test-support.h"
 
 namespace fs = std::filesystem;
@@ -195,4 +200,102 @@ TEST(Cli, EventsOnMissingOrEmptyPathsAndDamagedFiles) {
   EXPECT_EQ(damaged.exit_code, 0) << damaged.output;
   EXPECT_NE(damaged.output.find("damaged"), std::string::npos) << damaged.output;
   EXPECT_NE(damaged.output.find("at byte 0"), std::string::npos) << damaged.output;
+}
+
+namespace {
+
+// A trained checkpoint on the small dataset, made once per test.
+std::string trained_checkpoint(const std::string& dir) {
+  const std::string data = make_dataset(dir + "/data");
+  const auto r = run_command(train_cmd(data, dir + "/run", "--model cnn --conv-channels 2 --hidden 8", 1));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return dir + "/run/checkpoints/best.ckpt";
+}
+
+std::string explain_cmd(const std::string& dir, const std::string& model_flags, const std::string& extra) {
+  return std::string(GLASSBOX_CLI) + " explain " + model_flags + " --data " + dir + "/data --split train " + extra;
+}
+
+void expect_one_line_error(const glassbox::testing::CommandResult& r, std::initializer_list<std::string> fragments) {
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  for (const auto& f : fragments) EXPECT_NE(r.output.find(f), std::string::npos) << r.output << " lacks " << f;
+}
+
+}  // namespace
+
+TEST(Cli, ExplainMorphAndConfusedWriteTheirFiles) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-explain");
+  const std::string ckpt = trained_checkpoint(dir);
+  const std::string model = "--checkpoint " + ckpt;
+  auto ok = [](const glassbox::testing::CommandResult& r) { EXPECT_EQ(r.exit_code, 0) << r.output; };
+  ok(run_command(explain_cmd(dir, model, "--index 3 --out " + dir + "/top2.png --save-tensor " + dir + "/a.pt")));
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method ig --out " + dir + "/ig.png")));
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method occlusion --out " + dir + "/occ.png")));
+  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/a.pt"}) EXPECT_TRUE(fs::exists(dir + f)) << f;
+  ok(run_command(std::string(GLASSBOX_CLI) + " morph " + model + " --data " + dir + "/data --split train --index 0 " +
+                 "--target 2 --steps 5 --out " + dir + "/m.gif"));
+  std::ifstream gif(dir + "/m.gif", std::ios::binary);
+  std::string head(6, '\0');
+  gif.read(&head[0], 6);
+  EXPECT_EQ(head, "GIF89a");
+  ok(run_command(std::string(GLASSBOX_CLI) + " confused " + model + " --data " + dir + "/data --split train --top 3 --out " +
+                 dir + "/conf"));
+  std::ifstream in(dir + "/conf/index.json");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["samples"], 48);
+  EXPECT_EQ(j["ranked"].size(), 3u);
+  EXPECT_LE(j["ranked"][0]["gap"].get<double>(), j["ranked"][1]["gap"].get<double>());
+  EXPECT_TRUE(fs::exists(dir + "/conf/pairs.png"));
+  // The saved attribution is a torch.save file: Python's torch.load reads it (when python3-torch is there).
+  if (run_command("/usr/bin/python3 -c 'import torch'").exit_code == 0) {
+    const auto py = run_command("/usr/bin/python3 -c \"import torch; t = torch.load('" + dir +
+                                "/a.pt'); print(list(t.shape), t.dtype)\"");
+    EXPECT_EQ(py.exit_code, 0) << py.output;
+    EXPECT_NE(py.output.find("[1, 1, 8, 8] torch.float32"), std::string::npos) << py.output;
+  }
+}
+
+TEST(Cli, ExplainBadInputs) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-explain-bad");
+  const std::string ckpt = trained_checkpoint(dir);
+  const std::string model = "--checkpoint " + ckpt;
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--index 0 --target 7 --out " + dir + "/x.png")),
+                        {"--target 7", "out of range"});
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--index 48 --out " + dir + "/x.png")),
+                        {"--index 48", "48 samples"});
+  // An image of the wrong size.
+  std::vector<uint8_t> pixels(5 * 5, 100);
+  const std::string small = glassbox::render::encode_png(pixels.data(), 5, 5, 1);
+  write_bytes(dir + "/small.png", std::vector<uint8_t>(small.begin(), small.end()));
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--image " + dir + "/small.png --out " + dir + "/x.png")),
+                        {"small.png", "5x5", "8x8"});
+  // An image with the wrong channels: a gray picture for an RGB model.
+  auto rgb = glassbox::models::make_model(glassbox::models::ModelOptions("mlp", {3, 8, 8}, 3));
+  glassbox::models::CheckpointMeta meta;
+  meta.architecture = "mlp";
+  meta.shape = {3, 8, 8};
+  meta.num_classes = 3;
+  meta.class_names = {"a", "b", "c"};
+  glassbox::models::save_checkpoint(dir + "/rgb.ckpt", *rgb, nullptr, meta);
+  std::vector<uint8_t> gray(8 * 8, 100);
+  const std::string gray_png = glassbox::render::encode_png(gray.data(), 8, 8, 1);
+  write_bytes(dir + "/gray.png", std::vector<uint8_t>(gray_png.begin(), gray_png.end()));
+  expect_one_line_error(run_command(std::string(GLASSBOX_CLI) + " explain --checkpoint " + dir + "/rgb.ckpt --image " +
+                                    dir + "/gray.png --out " + dir + "/x.png"),
+                        {"gray.png", "1 channel", "takes 3"});
+  // TorchScript models: output not [B, classes]; NaN logits.
+  torch::jit::Module flat("Flat");
+  flat.define("def forward(self, x):\n    return x.flatten()\n");
+  flat.save(dir + "/flat.pt");
+  expect_one_line_error(run_command(explain_cmd(dir, "--torchscript " + dir + "/flat.pt", "--index 0 --out " + dir + "/x.png")),
+                        {"flat.pt", "expected [2, classes]"});
+  torch::jit::Module nan("Nan");
+  nan.register_parameter("w", torch::ones({64, 3}), false);
+  nan.define("def forward(self, x):\n    return x.flatten(1).mm(self.w) * float('nan')\n");
+  nan.save(dir + "/nan.pt");
+  expect_one_line_error(run_command(explain_cmd(dir, "--torchscript " + dir + "/nan.pt", "--index 0 --out " + dir + "/x.png")),
+                        {"non-finite logits"});
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--method gradcam --out " + dir + "/x.png")), {"gradcam"});
+  EXPECT_FALSE(fs::exists(dir + "/x.png"));
 }

@@ -42,12 +42,10 @@ Surface panel_surface(const Panel& p) {
   double lo, hi;
   panel_limits(p, lo, hi);
   const double span = hi > lo ? hi - lo : 1.0;
-  const auto& table = colormap_table(p.colormap);
   double overlay_max = 0;
   if (!p.overlay.empty())
     for (float v : p.overlay.data)
       if (std::isfinite(v)) overlay_max = std::max(overlay_max, double(std::abs(v)));
-  const auto& overlay_table = colormap_table(p.overlay_colormap);
   for (int y = 0; y < img.height; ++y) {
     auto* row = reinterpret_cast<uint32_t*>(data + static_cast<size_t>(y) * stride);
     for (int x = 0; x < img.width; ++x) {
@@ -55,13 +53,13 @@ Surface panel_surface(const Panel& p) {
       if (img.channels >= 3) {
         c = {to_byte(img.at(0, y, x)), to_byte(img.at(1, y, x)), to_byte(img.at(2, y, x))};
       } else {
-        const double t = (double(img.at(0, y, x)) - lo) / span;
-        c = table[to_byte(t)];
+        // Exact colours, not a 256-entry table: 0 on a symmetric map must be the map's centre exactly.
+        c = color_at(p.colormap, (double(img.at(0, y, x)) - lo) / span);
       }
       if (!p.overlay.empty() && overlay_max > 0) {
         const double v = p.overlay.at(0, y, x);
         const double t = 0.5 + 0.5 * v / overlay_max;  // centred: 0 maps to the middle of the map
-        const auto& o = overlay_table[to_byte(t)];
+        const auto o = color_at(p.overlay_colormap, t);
         const double a = p.overlay_alpha * std::min(1.0, std::abs(v) / overlay_max);
         for (int k = 0; k < 3; ++k) c[k] = static_cast<uint8_t>(std::lround(c[k] * (1 - a) + o[k] * a));
       }
