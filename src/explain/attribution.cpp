@@ -120,7 +120,7 @@ Attribution integrated_gradients(models::Classifier& model, const at::Tensor& x,
   const int64_t B = x.size(0), n = o.n_steps();
   const at::Tensor base = broadcast_baseline(baselines, x);
   const at::Tensor diff = x - base;
-  const int64_t rows_per_pass = o.internal_batch_size() > 0 ? std::max<int64_t>(o.internal_batch_size(), 1) : B * n;
+  const int64_t rows_per_pass = o.internal_batch_size() > 0 ? o.internal_batch_size() : B;
   // Steps per pass: whole copies of the batch, so each pass has one alpha per copy.
   const int64_t steps_per_pass = std::max<int64_t>(1, rows_per_pass / std::max<int64_t>(B, 1));
   at::Tensor total = at::zeros_like(x);

@@ -29,7 +29,10 @@ struct IntegratedGradientsOptions {
   GLASSBOX_ARG(int64_t, n_steps) = 50;
   // gausslegendre | riemann_left | riemann_right | riemann_middle | riemann_trapezoid
   GLASSBOX_ARG(std::string, method) = "gausslegendre";
-  // Rows (scaled inputs) per forward/backward pass; 0 = all B * n_steps at once. Bounds peak memory.
+  // Rows (scaled inputs) per forward/backward pass, rounded down to whole copies of the batch; bounds
+  // peak memory. 0 = one copy of the batch per pass (B rows; n_steps passes). Captum's default (None)
+  // takes all B * n_steps rows at once; that is slower here as well as heavier (measured for the cnn,
+  // batch 64: 640 rows a pass 1.7x slower than 64), so glassbox defaults to the batch.
   GLASSBOX_ARG(int64_t, internal_batch_size) = 0;
   GLASSBOX_ARG(bool, return_convergence_delta) = false;
   GLASSBOX_ARG(Score, score) = Score::logit;

@@ -1,0 +1,135 @@
+// Attribution, mining and drawing costs against their floors, side by side in one run.
+//   IG (n_steps 50, batch 64, cnn)  vs  50 passes of forward + input-only gradient on the batch
+//   Saliency / SmoothGrad           vs  1 / nt_samples such passes
+//   Mining 10,000 images            vs  one no-grad pass over them
+//   The seed's 2x3 figure, drawn and PNG-encoded
+// Run: build/bench/bench-explain   (fashion-mnist's test images when data/fashion-mnist exists)
+#include <ATen/ATen.h>
+#include <benchmark/benchmark.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <filesystem>
+
+#include "glassbox/data/named.h"
+#include "glassbox/explain/attribution.h"
+#include "glassbox/explain/confusion.h"
+#include "glassbox/explain/figures.h"
+#include "glassbox/models/architectures.h"
+#include "glassbox/util/threads.h"
+
+using namespace glassbox;
+
+namespace {
+
+struct Setup {
+  std::unique_ptr<models::ModuleClassifier> cnn;
+  at::Tensor x, targets;
+  data::Dataset test;
+  Setup() {
+    configure_threads(1);
+    torch::manual_seed(0);
+    cnn = models::make_model(models::ModelOptions("cnn", {1, 28, 28}, 10));
+    cnn->train(false);
+    if (std::filesystem::exists("data/fashion-mnist")) {
+      test = data::load_idx_dataset("fashion-mnist", data::Split::test);
+    } else {
+      test = data::Dataset(at::randint(0, 256, {10000, 1, 28, 28}, at::kByte), at::randint(0, 10, {10000}, at::kLong), 10);
+    }
+    const data::Batch b = test.batch(0, 64);
+    x = b.x;
+    targets = b.y;
+  }
+};
+
+Setup& setup() {
+  static Setup s;
+  return s;
+}
+
+void floor_passes(int64_t passes) {
+  Setup& s = setup();
+  for (int64_t i = 0; i < passes; ++i)
+    benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, s.x, s.targets, explain::Score::logit));
+}
+
+void BM_IG_Floor50Passes(benchmark::State& state) {
+  for (auto _ : state) floor_passes(50);
+}
+BENCHMARK(BM_IG_Floor50Passes)->Unit(benchmark::kMillisecond)->MinWarmUpTime(1.0)->MinTime(4.0);
+
+void BM_IG_InternalBatch64(benchmark::State& state) {
+  Setup& s = setup();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(explain::integrated_gradients(*s.cnn, s.x, s.targets, {},
+                                                           explain::IntegratedGradientsOptions().internal_batch_size(64)));
+}
+BENCHMARK(BM_IG_InternalBatch64)->Unit(benchmark::kMillisecond)->MinWarmUpTime(1.0)->MinTime(4.0);
+
+void BM_IG_InternalBatch640(benchmark::State& state) {
+  Setup& s = setup();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(explain::integrated_gradients(*s.cnn, s.x, s.targets, {},
+                                                           explain::IntegratedGradientsOptions().internal_batch_size(640)));
+}
+BENCHMARK(BM_IG_InternalBatch640)->Unit(benchmark::kMillisecond)->MinWarmUpTime(1.0)->MinTime(4.0);
+
+void BM_Saliency_Floor1Pass(benchmark::State& state) {
+  for (auto _ : state) floor_passes(1);
+}
+BENCHMARK(BM_Saliency_Floor1Pass)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_Saliency(benchmark::State& state) {
+  Setup& s = setup();
+  for (auto _ : state) benchmark::DoNotOptimize(explain::saliency(*s.cnn, s.x, s.targets));
+}
+BENCHMARK(BM_Saliency)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_SmoothGrad_Floor10Passes(benchmark::State& state) {
+  for (auto _ : state) floor_passes(10);
+}
+BENCHMARK(BM_SmoothGrad_Floor10Passes)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_SmoothGrad(benchmark::State& state) {
+  Setup& s = setup();
+  for (auto _ : state) benchmark::DoNotOptimize(explain::attribute(explain::Method::smoothgrad, *s.cnn, s.x, s.targets));
+}
+BENCHMARK(BM_SmoothGrad)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_Mining_FloorNoGradPass(benchmark::State& state) {
+  Setup& s = setup();
+  for (auto _ : state) {
+    torch::autograd::AutoGradMode no_grad(false);
+    for (int64_t b = 0; b < s.test.size(); b += 1000)
+      benchmark::DoNotOptimize(s.cnn->forward(s.test.batch(b, std::min(s.test.size(), b + 1000)).x));
+  }
+}
+BENCHMARK(BM_Mining_FloorNoGradPass)->Unit(benchmark::kMillisecond)->MinWarmUpTime(3.0)->MinTime(6.0);
+
+void BM_Mining(benchmark::State& state) {
+  Setup& s = setup();
+  for (auto _ : state) benchmark::DoNotOptimize(explain::mine_confusion(*s.cnn, s.test, explain::MiningOptions().top(16)));
+}
+BENCHMARK(BM_Mining)->Unit(benchmark::kMillisecond)->MinWarmUpTime(3.0)->MinTime(6.0);
+
+void BM_Mining_Top16Explanations(benchmark::State& state) {
+  Setup& s = setup();
+  const at::Tensor x = s.x.narrow(0, 0, 16), y = s.targets.narrow(0, 0, 16);
+  const at::Tensor b = (y + 1).remainder(10);
+  for (auto _ : state) {
+    const auto figs = explain::confusion_figure_data(*s.cnn, x, y, y, b, 3.0);
+    for (const auto& f : figs) benchmark::DoNotOptimize(explain::render_confusion_figure(f));
+  }
+}
+BENCHMARK(BM_Mining_Top16Explanations)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_SeedFigure_RenderAndPng(benchmark::State& state) {
+  Setup& s = setup();
+  const auto figs = explain::confusion_figure_data(*s.cnn, s.x.narrow(0, 0, 1), s.targets.narrow(0, 0, 1),
+                                                   s.targets.narrow(0, 0, 1), (s.targets.narrow(0, 0, 1) + 1).remainder(10), 3.0);
+  for (auto _ : state) benchmark::DoNotOptimize(explain::render_confusion_figure(figs[0]));
+}
+BENCHMARK(BM_SeedFigure_RenderAndPng)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly(true);
+
+}  // namespace
+
+BENCHMARK_MAIN();
