@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "glassbox/callbacks/confused-logit.h"
+#include "glassbox/callbacks/probe-callbacks.h"
 #include "glassbox/data/named.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
@@ -39,10 +41,60 @@ struct TrainArgs {
   int64_t train_size = 0;
   int64_t hidden = 256;
   int64_t log_every_n_steps = 50;
+  bool no_tensorboard = false;
+  std::vector<std::string> callbacks;
+  int64_t confused_top_k = 1;
+  int64_t confused_interval = 20;
+  double confused_min_logit = 5.0;
+  double confused_max_diff = 0.1;
+  double projection_factor = 3;
+  std::string attribution_method = "ig";
+  int64_t probes = 8;
+  int64_t morph_probes = 4;
+  int64_t morph_steps = 40;
   int64_t conv_channels = 32;
   bool normalize = false;
   bool quiet = false;
 };
+
+// The callbacks named by --callbacks, their figures to TensorBoard (or PNG files under the logdir).
+void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<tensorboard::SummaryWriter> writer,
+                   const data::Dataset& val, const data::Normalization& normalization, int64_t num_classes) {
+  if (a.callbacks.empty()) return;
+  GLASSBOX_CHECK(!a.logdir.empty(), "--callbacks ", a.callbacks.front(), ": needs --logdir, where the figures go");
+  auto sink = std::make_shared<callbacks::FigureSink>(writer, (std::filesystem::path(a.logdir) / "figures").string());
+  std::vector<std::string> names = val.class_names();
+  names.resize(static_cast<size_t>(num_classes));
+  for (size_t c = 0; c < names.size(); ++c)
+    if (names[c].empty()) names[c] = std::to_string(c);
+  for (const std::string& name : a.callbacks) {
+    if (name == "confused") {
+      trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
+          callbacks::ConfusedLogitOptions(a.confused_top_k)
+              .projection_factor(a.projection_factor)
+              .min_logit_value(a.confused_min_logit)
+              .logging_batch_interval(a.confused_interval)
+              .max_logit_difference(a.confused_max_diff)
+              .normalization(normalization)
+              .class_names(names),
+          sink));
+    } else if (name == "attribution") {
+      at::Tensor x, y;
+      callbacks::first_probes(val, std::min(a.probes, val.size()), x, y);
+      trainer.add_callback(std::make_shared<callbacks::AttributionCallback>(
+          callbacks::AttributionCallbackOptions().method(a.attribution_method).normalization(normalization).class_names(names),
+          x, y, sink));
+    } else if (name == "morph") {
+      at::Tensor x, y;
+      callbacks::first_probes(val, std::min(a.morph_probes, val.size()), x, y);
+      trainer.add_callback(std::make_shared<callbacks::MorphCallback>(
+          callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x, y,
+          sink));
+    } else {
+      throw Error("--callbacks " + name + ": unknown callback, expected confused, attribution or morph");
+    }
+  }
+}
 
 void run_train(const TrainArgs& a) {
   // Check the output locations before any work: nothing is trained only to fail on writing.
@@ -99,10 +151,16 @@ void run_train(const TrainArgs& a) {
                              .resume_from(a.resume)
                              .log_every_n_steps(a.log_every_n_steps)
                              .quiet(a.quiet));
+  std::shared_ptr<tensorboard::SummaryWriter> writer;
   if (!a.logdir.empty()) {
     trainer.add_logger(std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string()));
-    trainer.add_logger(std::make_shared<train::TensorBoardLogger>(a.logdir));
+    if (!a.no_tensorboard) {
+      auto tb = std::make_shared<train::TensorBoardLogger>(a.logdir);
+      writer = tb->shared_writer();
+      trainer.add_logger(tb);
+    }
   }
+  add_callbacks(a, trainer, writer, parts[1], normalization, model->num_classes());
   if (!a.quiet) std::printf("training %s on %s: %lld train / %lld val samples, %lld epochs\n", model->name().c_str(),
                             a.data.c_str(), static_cast<long long>(parts[0].size()),
                             static_cast<long long>(parts[1].size()), static_cast<long long>(a.epochs));
@@ -152,6 +210,23 @@ Run add_train_command(CLI::App& app) {
                   "log train_loss_step every n steps (and at each epoch's end)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_flag("--no-tensorboard", args->no_tensorboard,
+                "no event files: metrics to metrics.csv only, callback figures as PNG/GIF files under LOGDIR/figures");
+  cmd->add_option("--callbacks", args->callbacks, "confused, attribution, morph (comma-separated)")->delimiter(',');
+  cmd->add_option("--confused-top-k", args->confused_top_k, "confused: figures per logging batch")->capture_default_str();
+  cmd->add_option("--confused-interval", args->confused_interval, "confused: look at every n-th batch")
+      ->capture_default_str();
+  cmd->add_option("--confused-min-logit", args->confused_min_logit, "confused: a sample's top logit must reach this")
+      ->capture_default_str();
+  cmd->add_option("--confused-max-diff", args->confused_max_diff, "confused: top-2 logit gap below this")
+      ->capture_default_str();
+  cmd->add_option("--projection-factor", args->projection_factor, "confused: k in x + k * gradient")
+      ->capture_default_str();
+  cmd->add_option("--attribution-method", args->attribution_method, "attribution: saliency, ixg, ig, smoothgrad, occlusion")
+      ->capture_default_str();
+  cmd->add_option("--probes", args->probes, "attribution: the first N validation samples")->capture_default_str();
+  cmd->add_option("--morph-probes", args->morph_probes, "morph: the first N validation samples")->capture_default_str();
+  cmd->add_option("--morph-steps", args->morph_steps, "morph: at most this many steps")->capture_default_str();
   cmd->add_option("--hidden", args->hidden, "mlp hidden width and cnn head width")->capture_default_str();
   cmd->add_option("--conv-channels", args->conv_channels, "cnn: channels of the first conv block (x2 in the second)")
       ->capture_default_str();

@@ -17,6 +17,7 @@ class TensorBoardLogger : public Logger {
   void flush() override;
   // The writer, for callbacks that log figures next to the metrics.
   tensorboard::SummaryWriter& writer() { return *writer_; }
+  std::shared_ptr<tensorboard::SummaryWriter> shared_writer() { return writer_; }
 
  private:
   std::shared_ptr<tensorboard::SummaryWriter> writer_;
