@@ -43,7 +43,8 @@ void ConfusedLogitCallback::on_train_batch_end(const train::BatchContext& ctx) {
   // optimizer step left it.
   auto figures = explain::confusion_figure_data(ctx.model, x, y, at::tensor(ca, at::kLong).to(x.device()),
                                                 at::tensor(cb, at::kLong).to(x.device()), options_.projection_factor(),
-                                                options_.normalization(), options_.class_names());
+                                                options_.normalization(), options_.class_names(), explain::Score::logit,
+                                                /*skip_vanished=*/true);
   for (size_t i = 0; i < figures.size(); ++i) {
     if (figures[i].vanished) {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -69,6 +69,8 @@ void run_events(const EventsArgs& a) {
   const auto files = find_event_files(a.path);
   GLASSBOX_CHECK(!files.empty(), a.path, ": no event files (names containing 'tfevents')");
   GLASSBOX_CHECK(a.dump.empty() || !a.tag.empty(), "--dump needs --tag: which tag's images to write");
+  const bool list_values = !a.tag.empty() && a.dump.empty();
+  nlohmann::json values = nlohmann::json::array();
   if (!a.dump.empty()) ensure_writable_directory(a.dump);
 
   std::map<std::string, RunSummary> runs;
@@ -87,6 +89,17 @@ void run_events(const EventsArgs& a) {
         ++t.count;
         t.first_step = std::min(t.first_step, event->step);
         t.last_step = std::max(t.last_step, event->step);
+        if (list_values && v.tag == a.tag) {
+          nlohmann::json item = {{"run", run}, {"step", event->step}, {"wall_time", event->wall_time},
+                                 {"kind", kind_name(v.kind)}};
+          if (v.kind == ValueKind::scalar) item["value"] = v.scalar;
+          if (v.kind == ValueKind::image)
+            item["width"] = v.image.width, item["height"] = v.image.height, item["bytes"] = v.image.encoded.size();
+          if (v.kind == ValueKind::text && !v.tensor.strings.empty()) item["text"] = v.tensor.strings[0];
+          if (v.kind == ValueKind::histogram) item["num"] = v.histogram.num, item["min"] = v.histogram.min, item["max"] = v.histogram.max;
+          if (!v.description.empty()) item["description"] = v.description;
+          values.push_back(item);
+        }
         if (!a.dump.empty() && v.tag == a.tag && v.kind == ValueKind::image) {
           const bool gif = v.image.encoded.rfind("GIF8", 0) == 0;
           const std::string name = safe_name(run == "." ? "" : run + "-") + safe_name(v.tag) + "-step" +
@@ -100,6 +113,23 @@ void run_events(const EventsArgs& a) {
       summary.problems.push_back({{"file", file}, {"offset", p->offset}, {"reason", p->reason}, {"torn_tail", p->torn_tail}});
   }
 
+  if (list_values) {
+    if (a.json) {
+      std::printf("%s\n", values.dump(2).c_str());
+      return;
+    }
+    for (const auto& item : values) {
+      std::printf("%s step %lld: ", item["run"].get<std::string>().c_str(), static_cast<long long>(item["step"].get<int64_t>()));
+      if (item.contains("value")) std::printf("%.9g", item["value"].get<double>());
+      else if (item.contains("width")) std::printf("%dx%d image, %zu bytes", item["width"].get<int>(), item["height"].get<int>(),
+                                                   item["bytes"].get<size_t>());
+      else if (item.contains("text")) std::printf("%s", item["text"].get<std::string>().c_str());
+      else std::printf("%s", item["kind"].get<std::string>().c_str());
+      if (item.contains("description")) std::printf("  (%s)", item["description"].get<std::string>().c_str());
+      std::printf("\n");
+    }
+    return;
+  }
   if (a.json) {
     nlohmann::json out = {{"path", a.path}, {"runs", nlohmann::json::array()}};
     for (const auto& [run, s] : runs) {
@@ -132,7 +162,7 @@ Run add_events_command(CLI::App& app) {
   auto args = std::make_shared<EventsArgs>();
   CLI::App* cmd = app.add_subcommand("events", "List what a TensorBoard event file or log directory holds");
   cmd->add_option("path", args->path, "an event file, or a log directory (searched recursively)")->required();
-  cmd->add_option("--tag", args->tag, "with --dump: the tag whose images to write");
+  cmd->add_option("--tag", args->tag, "list this tag's values (step by step), or with --dump write its images");
   cmd->add_option("--dump", args->dump, "write the --tag's images (PNG or GIF) into this directory");
   cmd->add_flag("--json", args->json, "print the listing as JSON");
   return [args] { run_events(*args); };

@@ -70,13 +70,30 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
                                                        const at::Tensor& labels, const at::Tensor& class_a,
                                                        const at::Tensor& class_b, double k,
                                                        const data::Normalization& normalization,
-                                                       const std::vector<std::string>& class_names, Score score) {
+                                                       const std::vector<std::string>& class_names, Score score,
+                                                       bool skip_vanished) {
   const int64_t B = x.size(0);
   std::vector<ConfusionFigureData> out;
   if (B == 0) return out;
   models::EvalModeGuard eval(model);
   const GradientResult ga = input_gradients(model, x, class_a, score);
   const GradientResult gb = input_gradients(model, x, class_b, score);
+  // A gradient that is all zero (the seed's ReLU-dead logits) has nothing to show: with skip_vanished,
+  // when no sample has anything to show, they are returned flagged without the projections (two
+  // passes saved on every check of a callback that mostly finds dead ties).
+  const at::Tensor alive = at::logical_and(ga.gradients.abs().flatten(1).amax(1) > 0, gb.gradients.abs().flatten(1).amax(1) > 0)
+                               .to(at::kCPU);
+  if (skip_vanished && !alive.any().item<bool>()) {
+    const at::Tensor ca = class_a.to(at::kCPU), cb = class_b.to(at::kCPU);
+    for (int64_t i = 0; i < B; ++i) {
+      ConfusionFigureData d;
+      d.class_a = ca[i].item<int64_t>();
+      d.class_b = cb[i].item<int64_t>();
+      d.vanished = true;
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
   const at::Tensor probs = at::softmax(ga.logits.to(at::kDouble), 1);
   const at::Tensor proj_a = project(x, ga.gradients, k, normalization);
   const at::Tensor proj_b = project(x, gb.gradients, k, normalization);
@@ -109,7 +126,7 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
     d.pred_a_prob = ppa[i][d.pred_a].item<double>();
     d.pred_b_prob = ppb[i][d.pred_b].item<double>();
     d.k = k;
-    d.vanished = d.grad_a.abs().max().item<double>() == 0 || d.grad_b.abs().max().item<double>() == 0;
+    d.vanished = !alive[i].item<bool>();
     d.class_names = class_names;
     out.push_back(std::move(d));
   }

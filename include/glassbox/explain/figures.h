@@ -43,7 +43,7 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
                                                        const at::Tensor& class_b, double k,
                                                        const data::Normalization& normalization = {},
                                                        const std::vector<std::string>& class_names = {},
-                                                       Score score = Score::logit);
+                                                       Score score = Score::logit, bool skip_vanished = false);
 
 // Row 1: the input (true label, the two classes and their probabilities), d a/dx, d b/dx.
 // Row 2: d a/dx - d b/dx (what separates them), x + k d a/dx and x + k d b/dx, each titled with
