@@ -50,7 +50,7 @@ void run_confused(const ConfusedArgs& a) {
       if (!figures[i].vanished) write_file_atomically((std::filesystem::path(a.out) / name).string(),
                                                       explain::render_confusion_figure(figures[i]));
       index["ranked"].push_back({{"rank", i}, {"index", s.index}, {"label", s.label}, {"class_a", s.class_a},
-                                 {"class_b", s.class_b}, {"prob_a", s.prob_a}, {"prob_b", s.prob_b}, {"gap", s.gap},
+                                 {"class_b", s.class_b}, {"class_c", s.class_c}, {"prob_a", s.prob_a}, {"prob_b", s.prob_b}, {"gap", s.gap},
                                  {"margin", s.margin}, {"entropy", s.entropy},
                                  {"figure", figures[i].vanished ? nlohmann::json(nullptr) : nlohmann::json(name)},
                                  {"vanished_gradient", figures[i].vanished}});

@@ -52,6 +52,8 @@ MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, c
   const at::Tensor probs = at::softmax(logits, 1);
   const auto top_l = at::topk(logits, 2, 1);
   const auto top_p = at::topk(probs, 2, 1);
+  const at::Tensor third = K >= 3 ? std::get<1>(at::topk(logits, 3, 1)).select(1, 2).contiguous() : at::full({n}, -1L);
+  const auto c3 = third.accessor<int64_t, 1>();
   const at::Tensor gap = std::get<0>(top_l).select(1, 0) - std::get<0>(top_l).select(1, 1);
   const at::Tensor margin = std::get<0>(top_p).select(1, 0) - std::get<0>(top_p).select(1, 1);
   const at::Tensor entropy = -(probs * at::log(probs.clamp_min(1e-300))).sum(1);
@@ -76,6 +78,7 @@ MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, c
     s.label = y[i];
     s.class_a = idx[i][0];
     s.class_b = idx[i][1];
+    s.class_c = c3[i];
     s.prob_a = pv[i][s.class_a];
     s.prob_b = pv[i][s.class_b];
     s.gap = g[i];

@@ -44,6 +44,7 @@ struct RankedSample {
   int64_t index = 0;  // in the dataset
   int64_t label = 0;
   int64_t class_a = 0, class_b = 0;
+  int64_t class_c = -1;  // the third most likely class (-1 with only two classes)
   double prob_a = 0, prob_b = 0;
   double gap = 0, margin = 0, entropy = 0;
 };
