@@ -31,18 +31,6 @@ std::unique_ptr<models::ModuleClassifier> pixel_logits(bool relu = false) {
   return m;
 }
 
-std::vector<uint8_t> decode_rgb(const std::string& png, int& w, int& h) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  EXPECT_TRUE(png_image_begin_read_from_memory(&image, png.data(), png.size()));
-  image.format = PNG_FORMAT_RGB;
-  std::vector<uint8_t> px(PNG_IMAGE_SIZE(image));
-  EXPECT_TRUE(png_image_finish_read(&image, nullptr, px.data(), 0, nullptr));
-  w = static_cast<int>(image.width);
-  h = static_cast<int>(image.height);
-  return px;
-}
-
 void fire(callbacks::ConfusedLogitCallback& cb, models::Classifier& m, const at::Tensor& x, const at::Tensor& y,
           int64_t step) {
   const at::Tensor logits = m.forward(x).detach();
@@ -166,8 +154,8 @@ TEST(ConfusedLogit, EveryLoggedFigureIsRecomputedOneSampleAtATime) {
     const auto one = explain::confusion_figure_data(*replay, h.x.unsqueeze(0), at::tensor({h.label}),
                                                     at::tensor({h.class_a}), at::tensor({h.class_b}), 3.0);
     int w1, h1, w2, h2;
-    const auto expected = decode_rgb(explain::render_confusion_figure(one[0]), w1, h1);
-    const auto actual = decode_rgb(logged[i].values[0].image.encoded, w2, h2);
+    const auto expected = glassbox::testing::decode_png(explain::render_confusion_figure(one[0]), w1, h1);
+    const auto actual = glassbox::testing::decode_png(logged[i].values[0].image.encoded, w2, h2);
     ASSERT_EQ(w1, w2);
     ASSERT_EQ(h1, h2);
     size_t same = 0;

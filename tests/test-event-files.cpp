@@ -32,19 +32,6 @@ const Value& only_value(const Event& e) {
   return e.values.at(0);
 }
 
-// Decodes a PNG to 8-bit RGBA with libpng (an independent decoder of our encoder's output).
-std::vector<uint8_t> decode_png_rgba(const std::string& bytes, int& width, int& height) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  EXPECT_TRUE(png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()));
-  image.format = PNG_FORMAT_RGBA;
-  std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
-  EXPECT_TRUE(png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr));
-  width = static_cast<int>(image.width);
-  height = static_cast<int>(image.height);
-  return pixels;
-}
-
 std::string only_event_file(const std::string& dir) {
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir))
@@ -171,8 +158,8 @@ TEST(GoldenFile, OurWriterEncodesTheSameValuesFieldForField) {
   }
   // Images: PNG encoders differ in compression, not in pixels.
   int w1, h1, w2, h2;
-  const auto ours_px = decode_png_rgba(ours[5].values[0].image.encoded, w1, h1);
-  const auto golden_px = decode_png_rgba(golden[5].values[0].image.encoded, w2, h2);
+  const auto ours_px = glassbox::testing::decode_png(ours[5].values[0].image.encoded, w1, h1, PNG_FORMAT_RGBA);
+  const auto golden_px = glassbox::testing::decode_png(golden[5].values[0].image.encoded, w2, h2, PNG_FORMAT_RGBA);
   EXPECT_EQ(w1, w2);
   EXPECT_EQ(h1, h2);
   EXPECT_EQ(ours_px, golden_px);
@@ -269,14 +256,14 @@ TEST(SummaryWriter, ImagesFromFloatAndUint8TensorsDecodeToTheirPixels) {
   const auto events = EventReader(path).read_all();
   ASSERT_EQ(events.size(), 3u);
   int w = 0, h = 0;
-  const auto px = decode_png_rgba(events[1].values[0].image.encoded, w, h);
+  const auto px = glassbox::testing::decode_png(events[1].values[0].image.encoded, w, h, PNG_FORMAT_RGBA);
   ASSERT_EQ(w, 7);
   ASSERT_EQ(h, 5);
   for (int y = 0; y < 5; ++y)
     for (int x = 0; x < 7; ++x)
       for (int c = 0; c < 3; ++c) EXPECT_EQ(px[(y * 7 + x) * 4 + c], rgb[c][y][x].item<int>());
   EXPECT_EQ(events[2].values[0].image.colorspace, 1);
-  const auto gray = decode_png_rgba(events[2].values[0].image.encoded, w, h);
+  const auto gray = glassbox::testing::decode_png(events[2].values[0].image.encoded, w, h, PNG_FORMAT_RGBA);
   EXPECT_EQ(gray[0], 0);
   EXPECT_EQ(gray[(5 * 7 - 1) * 4], 255);
 }

@@ -13,6 +13,7 @@
 #include "glassbox/render/figure.h"
 #include "glassbox/render/gif.h"
 #include "glassbox/util/error.h"
+#include "test-support.h"
 
 using namespace glassbox;
 using namespace glassbox::render;
@@ -20,15 +21,8 @@ using namespace glassbox::render;
 namespace {
 
 RgbImage decode_png(const std::string& bytes) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  EXPECT_TRUE(png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()));
-  image.format = PNG_FORMAT_RGB;
   RgbImage out;
-  out.width = static_cast<int>(image.width);
-  out.height = static_cast<int>(image.height);
-  out.pixels.resize(PNG_IMAGE_SIZE(image));
-  EXPECT_TRUE(png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr));
+  out.pixels = glassbox::testing::decode_png(bytes, out.width, out.height);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Helpers shared by the tests: scratch directories, writing IDX files byte by byte, running the CLI.
 #pragma once
 
+#include <png.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -47,6 +48,21 @@ inline std::vector<uint8_t> idx_labels(const std::vector<uint8_t>& labels) {
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Decodes PNG bytes with libpng's own reader (independent of our encoder), as 8-bit pixels in
+// `format` (PNG_FORMAT_RGB, PNG_FORMAT_RGBA, ...). Width and height come back through the references.
+inline std::vector<uint8_t> decode_png(const std::string& bytes, int& width, int& height,
+                                       png_uint_32 format = PNG_FORMAT_RGB) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size())) return {};
+  image.format = format;
+  std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr)) return {};
+  width = static_cast<int>(image.width);
+  height = static_cast<int>(image.height);
+  return pixels;
 }
 
 struct CommandResult {
