@@ -215,9 +215,17 @@ std::string render_pair_matrix(const at::Tensor& counts, const std::vector<std::
   p.image = to_plane(counts.to(at::kFloat));
   p.colormap = render::Colormap::viridis;
   p.vmin = 0.0;
-  std::string legend;
-  for (int64_t c = 0; c < counts.size(0) && c < 12; ++c) legend += (c ? " " : "") + class_name(names, c);
-  p.title = "rows/cols: " + legend;
+  // Counts in the cells and the class names on the diagonal (a class is never confused with itself).
+  const at::Tensor c = counts.to(at::kCPU).to(at::kLong).contiguous();
+  const int64_t K = c.size(0);
+  if (K <= 20) {
+    for (int64_t i = 0; i < K; ++i)
+      for (int64_t j = 0; j < K; ++j) {
+        const int64_t v = c[i][j].item<int64_t>();
+        p.cell_text.push_back(i == j ? class_name(names, i).substr(0, 6) : v > 0 ? std::to_string(v) : "");
+      }
+  }
+  p.title = "how often two classes were the top two";
   fig.at(0, 0) = std::move(p);
   return fig.to_png();
 }

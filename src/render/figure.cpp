@@ -171,6 +171,27 @@ RgbImage Figure::render() const {
       cairo_pattern_set_filter(cairo_get_source(cr.get()), CAIRO_FILTER_NEAREST);
       cairo_paint(cr.get());
       cairo_restore(cr.get());
+      if (!p.cell_text.empty()) {
+        // Text on each cell, black or white against the cell's own colour.
+        const double cw = double(img_w) / p.image.width, ch = double(img_h) / p.image.height;
+        cairo_set_font_size(cr.get(), std::min(options_.font_size(), ch * 0.45));
+        double lo, hi;
+        panel_limits(p, lo, hi);
+        for (int yy = 0; yy < p.image.height; ++yy)
+          for (int xx = 0; xx < p.image.width; ++xx) {
+            const size_t k = static_cast<size_t>(yy) * p.image.width + xx;
+            if (k >= p.cell_text.size() || p.cell_text[k].empty()) continue;
+            const auto c = color_at(p.colormap, (double(p.image.at(0, yy, xx)) - lo) / (hi > lo ? hi - lo : 1.0));
+            const double luminance = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+            const double ink = luminance < 128 ? 1.0 : 0.0;
+            cairo_set_source_rgb(cr.get(), ink, ink, ink);
+            cairo_text_extents_t ext;
+            cairo_text_extents(cr.get(), p.cell_text[k].c_str(), &ext);
+            cairo_move_to(cr.get(), x0 + (xx + 0.5) * cw - ext.width / 2 - ext.x_bearing,
+                          y0 + title_h + (yy + 0.5) * ch - ext.height / 2 - ext.y_bearing);
+            cairo_show_text(cr.get(), p.cell_text[k].c_str());
+          }
+      }
       if (!p.colorbar || p.image.channels >= 3) continue;
       // Colorbar: the map from bottom (low) to top (high), with three ticks.
       double lo, hi;

@@ -23,6 +23,7 @@ struct Panel {
   Plane overlay;                      // optional: one channel drawn over `image` through `overlay_colormap`
   Colormap overlay_colormap = Colormap::diverging;
   double overlay_alpha = 0.6;         // at the strongest overlay value; fades to 0 where it is 0
+  std::vector<std::string> cell_text; // optional: text centred on each data pixel (row-major), e.g. counts
 
   bool empty() const { return image.empty(); }
 };
