@@ -231,8 +231,10 @@ TEST(Cli, ExplainMorphAndConfusedWriteTheirFiles) {
   auto ok = [](const glassbox::testing::CommandResult& r) { EXPECT_EQ(r.exit_code, 0) << r.output; };
   ok(run_command(explain_cmd(dir, model, "--index 3 --out " + dir + "/top2.png --save-tensor " + dir + "/a.pt")));
   ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method ig --out " + dir + "/ig.png")));
-  ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method occlusion --out " + dir + "/occ.png")));
-  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/a.pt"}) EXPECT_TRUE(fs::exists(dir + f)) << f;
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method occlusion --window 2 --stride 1 --out " + dir + "/occ.png")));
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method smoothgrad --nt-type vargrad --nt-samples 3 " +
+                                     "--score log_softmax --out " + dir + "/vg.png")));
+  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/vg.png", "/a.pt"}) EXPECT_TRUE(fs::exists(dir + f)) << f;
   ok(run_command(std::string(GLASSBOX_CLI) + " morph " + model + " --data " + dir + "/data --split train --index 0 " +
                  "--target 2 --steps 5 --out " + dir + "/m.gif"));
   std::ifstream gif(dir + "/m.gif", std::ios::binary);
@@ -297,5 +299,8 @@ TEST(Cli, ExplainBadInputs) {
   expect_one_line_error(run_command(explain_cmd(dir, "--torchscript " + dir + "/nan.pt", "--index 0 --out " + dir + "/x.png")),
                         {"non-finite logits"});
   expect_one_line_error(run_command(explain_cmd(dir, model, "--method gradcam --out " + dir + "/x.png")), {"gradcam"});
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--method ig --ig-method simpson --out " + dir + "/x.png")),
+                        {"--ig-method", "simpson"});
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--score odds --out " + dir + "/x.png")), {"--score odds"});
   EXPECT_FALSE(fs::exists(dir + "/x.png"));
 }

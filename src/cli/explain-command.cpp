@@ -26,10 +26,39 @@ struct ExplainArgs {
   double k = 3;
   std::string out = "explain.png";
   std::string save_tensor;
+  std::string score = "logit";
+  int64_t n_steps = 50;
+  std::string ig_method = "gausslegendre";
+  int64_t internal_batch_size = 0;
+  std::string nt_type = "smoothgrad";
+  int64_t nt_samples = 10;
+  double stdevs = 0.15;
+  int64_t window = 4;
+  int64_t stride = 2;
+
+  explain::AttributeOptions attribute_options() const {
+    return explain::AttributeOptions()
+        .score(explain::parse_score(score))
+        .integrated_gradients(explain::IntegratedGradientsOptions()
+                                  .n_steps(n_steps)
+                                  .method(ig_method)
+                                  .internal_batch_size(internal_batch_size))
+        .noise_tunnel(explain::NoiseTunnelOptions().nt_type(nt_type).nt_samples(nt_samples).stdevs(stdevs))
+        .occlusion(explain::OcclusionOptions().window_h(window).window_w(window).stride_h(stride).stride_w(stride));
+  }
 };
 
 void run_explain(const ExplainArgs& a) {
   const explain::Method method = explain::parse_method(a.method);
+  // Bad method options fail before any work, and before any file is written.
+  const explain::AttributeOptions options = a.attribute_options();
+  (void)options;
+  try {
+    std::vector<double> alphas, weights;
+    explain::integration_points(a.ig_method, a.n_steps, alphas, weights);
+  } catch (const Error& e) {
+    throw Error(std::string("--ig-method / --n-steps: ") + e.what());
+  }
   LoadedModel m = load_model(a.model);
   int64_t label = -1;
   const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
@@ -49,8 +78,8 @@ void run_explain(const ExplainArgs& a) {
     target = top[0].item<int64_t>();
     const auto data = explain::confusion_figure_data(*m.model, x, at::full({1}, label), top.narrow(0, 0, 1),
                                                      top.narrow(0, 1, 1), a.k, m.normalization, m.class_names);
+    attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1), a.attribute_options());
     write_output(a.out, explain::render_confusion_figure(data[0]));
-    attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1));
   } else {
     try {
       size_t used = 0;
@@ -61,7 +90,7 @@ void run_explain(const ExplainArgs& a) {
     }
     GLASSBOX_CHECK(target >= 0 && target < m.model->num_classes(), "--target ", target, ": out of range, the model has ",
                    m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
-    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, at::kLong));
+    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, at::kLong), a.attribute_options());
     const at::Tensor display = m.normalization.invert(x)[0];
     const at::Tensor probs = at::softmax(logits, 1)[0];
     render::Figure fig(1, 3, render::FigureOptions().panel_size(140));
@@ -112,6 +141,18 @@ Run add_explain_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--projection-factor", a->k, "k in x + k * gradient (top2 figure)")->capture_default_str();
   cmd->add_option("--out", a->out, "the figure (PNG)")->capture_default_str();
+  cmd->add_option("--score", a->score, "what is differentiated: logit, log_softmax or probability")->capture_default_str();
+  cmd->add_option("--n-steps", a->n_steps, "ig: integration steps")->capture_default_str();
+  cmd->add_option("--ig-method", a->ig_method,
+                  "ig: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid")
+      ->capture_default_str();
+  cmd->add_option("--internal-batch-size", a->internal_batch_size, "ig: rows per pass (0 = one copy of the batch)")
+      ->capture_default_str();
+  cmd->add_option("--nt-type", a->nt_type, "smoothgrad: smoothgrad, smoothgrad_sq or vargrad")->capture_default_str();
+  cmd->add_option("--nt-samples", a->nt_samples, "smoothgrad: noisy samples")->capture_default_str();
+  cmd->add_option("--stdevs", a->stdevs, "smoothgrad: noise standard deviation (absolute)")->capture_default_str();
+  cmd->add_option("--window", a->window, "occlusion: square window side")->capture_default_str();
+  cmd->add_option("--stride", a->stride, "occlusion: window stride")->capture_default_str();
   cmd->add_option("--save-tensor", a->save_tensor, "also save the attribution tensor for Python's torch.load");
   return [a] { run_explain(*a); };
 }

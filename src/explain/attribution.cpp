@@ -226,15 +226,24 @@ const char* method_name(Method method) {
   return "?";
 }
 
-at::Tensor attribute(Method method, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets) {
+at::Tensor attribute(Method method, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                     const AttributeOptions& o) {
+  const Score score = o.score();
   switch (method) {
-    case Method::saliency: return saliency(model, x, targets);
-    case Method::input_x_gradient: return input_x_gradient(model, x, targets);
-    case Method::integrated_gradients: return integrated_gradients(model, x, targets).attributions;
+    case Method::saliency: return saliency(model, x, targets, true, score);
+    case Method::input_x_gradient: return input_x_gradient(model, x, targets, score);
+    case Method::integrated_gradients: {
+      IntegratedGradientsOptions ig = o.integrated_gradients();
+      return integrated_gradients(model, x, targets, {}, ig.score(score)).attributions;
+    }
     case Method::smoothgrad:
       check_input(model, x, targets);
-      return noise_tunnel([&](const at::Tensor& noisy) { return saliency(model, noisy, targets, false); }, x);
-    case Method::occlusion: return occlusion(model, x, targets);
+      return noise_tunnel([&](const at::Tensor& noisy) { return saliency(model, noisy, targets, false, score); }, x,
+                          o.noise_tunnel());
+    case Method::occlusion: {
+      OcclusionOptions occ = o.occlusion();
+      return occlusion(model, x, targets, occ.score(score));
+    }
   }
   return {};
 }

@@ -90,7 +90,16 @@ enum class Method { saliency, input_x_gradient, integrated_gradients, smoothgrad
 Method parse_method(const std::string& name);
 const char* method_name(Method method);
 
-// One call for any method with its defaults (SmoothGrad wraps the signed gradient).
-at::Tensor attribute(Method method, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets);
+// Every method's options together, for callers that pick the method at run time.
+struct AttributeOptions {
+  GLASSBOX_ARG(Score, score) = Score::logit;
+  GLASSBOX_ARG(IntegratedGradientsOptions, integrated_gradients);
+  GLASSBOX_ARG(NoiseTunnelOptions, noise_tunnel);
+  GLASSBOX_ARG(OcclusionOptions, occlusion);
+};
+
+// One call for any method (SmoothGrad wraps the signed gradient). `score` applies to every method.
+at::Tensor attribute(Method method, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                     const AttributeOptions& options = AttributeOptions());
 
 }  // namespace glassbox::explain
