@@ -232,7 +232,7 @@ TEST(Cli, ExplainMorphAndConfusedWriteTheirFiles) {
   ok(run_command(explain_cmd(dir, model, "--index 3 --out " + dir + "/top2.png --save-tensor " + dir + "/a.pt")));
   ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method ig --out " + dir + "/ig.png")));
   ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method occlusion --window 2 --stride 1 --out " + dir + "/occ.png")));
-  ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method smoothgrad --nt-type vargrad --nt-samples 3 " +
+  ok(run_command(explain_cmd(dir, model, std::string("--index 3 --target 2 --method smoothgrad --nt-type vargrad --nt-samples 3 ") +
                                      "--score log_softmax --out " + dir + "/vg.png")));
   for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/vg.png", "/a.pt"}) EXPECT_TRUE(fs::exists(dir + f)) << f;
   ok(run_command(std::string(GLASSBOX_CLI) + " morph " + model + " --data " + dir + "/data --split train --index 0 " +
