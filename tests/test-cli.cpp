@@ -95,6 +95,8 @@ TEST(Cli, BadFlagValues) {
   expect_clean_failure(train_cmd(data, dir + "/d", "--device tpu"), dir + "/d", {"--device", "tpu"});
   expect_clean_failure(train_cmd(data, dir + "/e", "--threads -2"), dir + "/e", {"--threads", "-2"});
   expect_clean_failure(train_cmd(data, dir + "/f", "--train-size 48"), dir + "/f", {"--train-size", "48"});
+  // Flags are checked before anything is created.
+  for (const char* run : {"/a", "/b", "/c", "/d", "/e"}) EXPECT_FALSE(fs::exists(dir + run)) << run;
 }
 
 TEST(Cli, MalformedIdxFiles) {
@@ -303,4 +305,32 @@ TEST(Cli, ExplainBadInputs) {
                         {"--ig-method", "simpson"});
   expect_one_line_error(run_command(explain_cmd(dir, model, "--score odds --out " + dir + "/x.png")), {"--score odds"});
   EXPECT_FALSE(fs::exists(dir + "/x.png"));
+}
+
+TEST(Cli, TrainWithCallbacks) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-callbacks");
+  const std::string data = make_dataset(dir + "/data");
+  const std::string all = "--model mlp --hidden 8 --batch-size 8 --callbacks confused,attribution,morph "
+                          "--confused-interval 1 --confused-min-logit -1e9 --confused-max-diff 1e9 --probes 2 "
+                          "--morph-probes 1 --morph-steps 2 --attribution-method saliency";
+  // To TensorBoard.
+  ASSERT_EQ(run_command(train_cmd(data, dir + "/tb", all, 1)).exit_code, 0);
+  const auto listing = run_command(std::string(GLASSBOX_CLI) + " events " + dir + "/tb");
+  for (const char* tag : {"confusing_imgs", "attributions/saliency", "morph/probe0", "confused_logit/figures_logged"})
+    EXPECT_NE(listing.output.find(tag), std::string::npos) << tag << " missing in\n" << listing.output;
+  // Without TensorBoard: PNG/GIF files under LOGDIR/figures, scalars in a CSV.
+  ASSERT_EQ(run_command(train_cmd(data, dir + "/files", all + " --no-tensorboard", 1)).exit_code, 0);
+  EXPECT_GT(count_files(dir + "/files/figures/confusing_imgs"), 0u);
+  EXPECT_EQ(count_files(dir + "/files/figures/attributions_saliency"), 2u);  // before training and after epoch 1
+  EXPECT_EQ(count_files(dir + "/files/figures/morph_probe0"), 1u);
+  EXPECT_TRUE(fs::exists(dir + "/files/figures/callback-scalars.csv"));
+  for (const auto& e : fs::recursive_directory_iterator(dir + "/files"))
+    EXPECT_EQ(e.path().filename().string().find("tfevents"), std::string::npos) << e.path();
+  // Errors.
+  expect_one_line_error(run_command(std::string(GLASSBOX_CLI) + " train --data " + data + " --quiet --callbacks confused"),
+                        {"--callbacks", "--logdir"});
+  expect_one_line_error(run_command(train_cmd(data, dir + "/bad", "--callbacks gradcam", 1)), {"--callbacks gradcam"});
+  expect_one_line_error(run_command(train_cmd(data, dir + "/bad", "--callbacks attribution --attribution-method x", 1)),
+                        {"--method x"});
+  EXPECT_FALSE(fs::exists(dir + "/bad")) << "a bad flag left files behind";
 }

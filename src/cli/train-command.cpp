@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
 #include "glassbox/data/named.h"
+#include "glassbox/explain/attribution.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/train/console-logger.h"
@@ -97,7 +99,28 @@ void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<
 }
 
 void run_train(const TrainArgs& a) {
-  // Check the output locations before any work: nothing is trained only to fail on writing.
+  // Check the flags and the output locations before any work or any file: nothing is trained only to
+  // fail on writing, and a bad flag leaves nothing behind.
+  for (const std::string& name : a.callbacks)
+    GLASSBOX_CHECK(name == "confused" || name == "attribution" || name == "morph", "--callbacks ", name,
+                   ": unknown callback, expected confused, attribution or morph");
+  GLASSBOX_CHECK(a.callbacks.empty() || !a.logdir.empty(), "--callbacks ", a.callbacks.empty() ? "" : a.callbacks.front(),
+                 ": needs --logdir, where the figures go");
+  if (std::find(a.callbacks.begin(), a.callbacks.end(), "attribution") != a.callbacks.end())
+    explain::parse_method(a.attribution_method);
+  const train::TrainerOptions options = train::TrainerOptions()
+                                            .max_epochs(a.epochs)
+                                            .batch_size(a.batch_size)
+                                            .learning_rate(a.lr)
+                                            .optimizer(a.optimizer)
+                                            .momentum(a.momentum)
+                                            .seed(a.seed)
+                                            .threads(a.threads)
+                                            .device(a.device)
+                                            .resume_from(a.resume)
+                                            .log_every_n_steps(a.log_every_n_steps)
+                                            .quiet(a.quiet);
+  train::validate_options(options);
   std::string checkpoint_dir;
   if (!a.logdir.empty()) {
     ensure_writable_directory(a.logdir);
@@ -138,19 +161,7 @@ void run_train(const TrainArgs& a) {
   parts[0].set_normalization(normalization);
   parts[1].set_normalization(normalization);
 
-  train::Trainer trainer(train::TrainerOptions()
-                             .max_epochs(a.epochs)
-                             .batch_size(a.batch_size)
-                             .learning_rate(a.lr)
-                             .optimizer(a.optimizer)
-                             .momentum(a.momentum)
-                             .seed(a.seed)
-                             .threads(a.threads)
-                             .device(a.device)
-                             .checkpoint_dir(checkpoint_dir)
-                             .resume_from(a.resume)
-                             .log_every_n_steps(a.log_every_n_steps)
-                             .quiet(a.quiet));
+  train::Trainer trainer(train::TrainerOptions(options).checkpoint_dir(checkpoint_dir));
   std::shared_ptr<tensorboard::SummaryWriter> writer;
   if (!a.logdir.empty()) {
     trainer.add_logger(std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string()));

@@ -39,17 +39,12 @@ c10::Device parse_device(const std::string& text) {
   return device;
 }
 
+// Options already validated (validate_options).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, std::vector<at::Tensor> params) {
-  GLASSBOX_CHECK(o.learning_rate() > 0 && std::isfinite(o.learning_rate()), "--lr ", o.learning_rate(),
-                 ": expected a positive learning rate");
-  if (o.optimizer() == "adam")
-    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.learning_rate()));
-  if (o.optimizer() == "sgd") {
-    GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "--momentum ", o.momentum(), ": expected 0 <= m < 1");
+  if (o.optimizer() == "sgd")
     return std::make_unique<torch::optim::SGD>(params,
                                                torch::optim::SGDOptions(o.learning_rate()).momentum(o.momentum()));
-  }
-  throw Error("--optimizer " + o.optimizer() + ": unknown optimizer, expected adam or sgd");
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.learning_rate()));
 }
 
 void check_fits(const models::Classifier& model, const data::Dataset& d, const char* what) {
@@ -62,6 +57,18 @@ void check_fits(const models::Classifier& model, const data::Dataset& d, const c
 }
 
 }  // namespace
+
+void validate_options(const TrainerOptions& o) {
+  GLASSBOX_CHECK(o.max_epochs() >= 1, "--epochs ", o.max_epochs(), ": expected at least 1");
+  GLASSBOX_CHECK(o.batch_size() >= 1, "--batch-size ", o.batch_size(), ": expected at least 1");
+  GLASSBOX_CHECK(o.learning_rate() > 0 && std::isfinite(o.learning_rate()), "--lr ", o.learning_rate(),
+                 ": expected a positive learning rate");
+  GLASSBOX_CHECK(o.optimizer() == "adam" || o.optimizer() == "sgd", "--optimizer ", o.optimizer(),
+                 ": unknown optimizer, expected adam or sgd");
+  GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "--momentum ", o.momentum(), ": expected 0 <= m < 1");
+  GLASSBOX_CHECK(o.threads() >= 0, "--threads ", o.threads(), ": expected 0 (one per core) or a positive count");
+  parse_device(o.device());
+}
 
 Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {}
 Trainer::~Trainer() = default;
@@ -89,8 +96,7 @@ std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const
 
 FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val) {
   const TrainerOptions& o = options_;
-  GLASSBOX_CHECK(o.max_epochs() >= 1, "--epochs ", o.max_epochs(), ": expected at least 1");
-  GLASSBOX_CHECK(o.batch_size() >= 1, "--batch-size ", o.batch_size(), ": expected at least 1");
+  validate_options(o);
   GLASSBOX_CHECK(train.size() > 0, "training data is empty");
   GLASSBOX_CHECK(val.size() > 0, "validation data is empty");
   check_fits(model, train, "training");

@@ -38,6 +38,11 @@ struct TrainerOptions {
   GLASSBOX_ARG(bool, quiet) = false;              // nothing on the console
 };
 
+// Throws glassbox::Error naming the option and value when the options cannot work (epochs, batch
+// size, learning rate, optimizer, momentum, threads, device). fit() checks them too; callers check
+// first to fail before writing anything.
+void validate_options(const TrainerOptions& options);
+
 struct FitResult {
   double val_loss = 0;
   double val_acc = 0;
