@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/figures.h"
+#include "glassbox/train/trainer.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/error.h"
 #include "model-source.h"
@@ -41,8 +42,11 @@ void run_confused(const ConfusedArgs& a) {
     std::vector<int64_t> rows, ca, cb;
     for (const auto& s : r.ranked) rows.push_back(s.index), ca.push_back(s.class_a), cb.push_back(s.class_b);
     const data::Batch b = d.batch(at::tensor(rows, at::kLong));
-    const auto figures = explain::confusion_figure_data(*m.model, b.x, b.y, at::tensor(ca, at::kLong),
-                                                        at::tensor(cb, at::kLong), a.k, m.normalization, m.class_names);
+    const c10::Device device = train::parse_device(a.model.device);
+    const auto figures = explain::confusion_figure_data(*m.model, b.x.to(device), b.y.to(device),
+                                                        at::tensor(ca, at::kLong).to(device),
+                                                        at::tensor(cb, at::kLong).to(device), a.k, m.normalization,
+                                                        m.class_names);
     for (size_t i = 0; i < r.ranked.size(); ++i) {
       const auto& s = r.ranked[i];
       char name[64];

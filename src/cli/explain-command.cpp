@@ -76,7 +76,7 @@ void run_explain(const ExplainArgs& a) {
   int64_t target;
   if (a.target == "top2") {
     target = top[0].item<int64_t>();
-    const auto data = explain::confusion_figure_data(*m.model, x, at::full({1}, label), top.narrow(0, 0, 1),
+    const auto data = explain::confusion_figure_data(*m.model, x, at::full({1}, label, x.options().dtype(at::kLong)), top.narrow(0, 0, 1),
                                                      top.narrow(0, 1, 1), a.k, m.normalization, m.class_names);
     attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1), a.attribute_options());
     write_output(a.out, explain::render_confusion_figure(data[0]));
@@ -90,9 +90,10 @@ void run_explain(const ExplainArgs& a) {
     }
     GLASSBOX_CHECK(target >= 0 && target < m.model->num_classes(), "--target ", target, ": out of range, the model has ",
                    m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
-    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, at::kLong), a.attribute_options());
-    const at::Tensor display = m.normalization.invert(x)[0];
-    const at::Tensor probs = at::softmax(logits, 1)[0];
+    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, x.options().dtype(at::kLong)),
+                                     a.attribute_options());
+    const at::Tensor display = m.normalization.invert(x)[0].to(at::kCPU);
+    const at::Tensor probs = at::softmax(logits, 1)[0].to(at::kCPU);
     render::Figure fig(1, 3, render::FigureOptions().panel_size(140));
     char title[160];
     std::snprintf(title, sizeof title, "%s%s: sees %s %.2f", label >= 0 ? "true " : "",
@@ -105,7 +106,7 @@ void run_explain(const ExplainArgs& a) {
     fig.at(0, 0).vmax = 1.0;
     render::Panel& attr = fig.at(0, 1);
     attr.title = std::string(explain::method_name(method)) + " for " + name(target);
-    attr.image = explain::signed_plane(attribution[0]);
+    attr.image = explain::signed_plane(attribution[0].to(at::kCPU));
     const bool nonnegative = attribution.min().item<double>() >= 0;
     attr.colormap = nonnegative ? render::Colormap::viridis : render::Colormap::diverging;
     attr.symmetric = !nonnegative;

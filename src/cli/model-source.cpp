@@ -10,6 +10,7 @@
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/models/torchscript.h"
 #include "glassbox/render/png.h"
+#include "glassbox/train/trainer.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
@@ -41,10 +42,12 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   cmd.add_option("--data", a.data, "mnist, fashion-mnist, or an IDX directory")->capture_default_str();
   cmd.add_option("--split", a.split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
   cmd.add_option("--threads", a.threads, "compute threads (0 = one per core)")->capture_default_str();
+  cmd.add_option("--device", a.device, "cpu or cuda[:N]")->capture_default_str();
 }
 
 LoadedModel load_model(const ModelArgs& a) {
   configure_threads(a.threads);
+  const c10::Device device = train::parse_device(a.device);
   GLASSBOX_CHECK(a.checkpoint.empty() != a.torchscript.empty(), "give exactly one of --checkpoint and --torchscript");
   LoadedModel m;
   if (!a.checkpoint.empty()) {
@@ -53,6 +56,7 @@ LoadedModel load_model(const ModelArgs& a) {
     m.normalization = c.meta.normalization;
     m.class_names = c.meta.class_names;
     m.model = std::move(c.model);
+    m.model->to(device);
     return m;
   }
   const data::Dataset probe = data::load_idx_dataset(a.data, a.split == "train" ? data::Split::train : data::Split::test);
@@ -66,6 +70,7 @@ LoadedModel load_model(const ModelArgs& a) {
   }
   m.model = std::make_unique<models::TorchScriptClassifier>(
       a.torchscript, models::InputShape{probe.channels(), probe.height(), probe.width()});
+  m.model->to(device);
   m.class_names = probe.class_names();
   m.class_names.resize(static_cast<size_t>(m.model->num_classes()));
   for (size_t c = 0; c < m.class_names.size(); ++c)
@@ -96,14 +101,14 @@ at::Tensor load_sample(const ModelArgs& a, const LoadedModel& m, int64_t index, 
     GLASSBOX_CHECK(chw.size(0) == s.channels, image_path, ": ", png.channels, " channel(s), but the model takes ",
                    s.channels);
     label = -1;
-    return m.normalization.apply(chw.unsqueeze(0).contiguous());
+    return m.normalization.apply(chw.unsqueeze(0).contiguous()).to(train::parse_device(a.device));
   }
   const data::Dataset d = load_split(a, m);
   GLASSBOX_CHECK(index >= 0 && index < d.size(), "--index ", index, ": past the ", a.split, " split of ", a.data,
                  ", which has ", d.size(), " samples (0..", d.size() - 1, ")");
   const data::Batch b = d.batch(index, index + 1);
   label = b.y[0].item<int64_t>();
-  return b.x;
+  return b.x.to(train::parse_device(a.device));
 }
 
 void write_output(const std::string& path, const std::string& bytes) {

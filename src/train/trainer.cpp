@@ -25,19 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-c10::Device parse_device(const std::string& text) {
-  c10::Device device(c10::kCPU);
-  try {
-    device = c10::Device(text);
-  } catch (const c10::Error&) {
-    throw Error("--device " + text + ": unknown device, expected cpu or cuda[:N]");
-  }
-  if (device.is_cuda())
-    GLASSBOX_CHECK(torch::cuda::is_available(), "--device ", text, ": CUDA is not available in this libtorch build ",
-                   "or on this machine");
-  GLASSBOX_CHECK(device.is_cpu() || device.is_cuda(), "--device ", text, ": expected cpu or cuda[:N]");
-  return device;
-}
 
 // Options already validated (validate_options).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, std::vector<at::Tensor> params) {
@@ -57,6 +44,20 @@ void check_fits(const models::Classifier& model, const data::Dataset& d, const c
 }
 
 }  // namespace
+
+c10::Device parse_device(const std::string& text) {
+  c10::Device device(c10::kCPU);
+  try {
+    device = c10::Device(text);
+  } catch (const c10::Error&) {
+    throw Error("--device " + text + ": unknown device, expected cpu or cuda[:N]");
+  }
+  if (device.is_cuda())
+    GLASSBOX_CHECK(torch::cuda::is_available(), "--device ", text, ": CUDA is not available in this libtorch build ",
+                   "or on this machine");
+  GLASSBOX_CHECK(device.is_cpu() || device.is_cuda(), "--device ", text, ": expected cpu or cuda[:N]");
+  return device;
+}
 
 void validate_options(const TrainerOptions& o) {
   GLASSBOX_CHECK(o.max_epochs() >= 1, "--epochs ", o.max_epochs(), ": expected at least 1");

@@ -2,6 +2,8 @@
 // metrics to loggers, checkpoints on val_loss (best and last), resume, and callbacks at every hook.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -42,6 +44,9 @@ struct TrainerOptions {
 // size, learning rate, optimizer, momentum, threads, device). fit() checks them too; callers check
 // first to fail before writing anything.
 void validate_options(const TrainerOptions& options);
+
+// "cpu", "cuda", "cuda:1": a device this libtorch and machine have, or a glassbox::Error naming it.
+c10::Device parse_device(const std::string& text);
 
 struct FitResult {
   double val_loss = 0;
