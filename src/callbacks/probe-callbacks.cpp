@@ -13,10 +13,6 @@
 namespace glassbox::callbacks {
 namespace {
 
-std::string name_of(const std::vector<std::string>& names, int64_t c) {
-  return c >= 0 && c < int64_t(names.size()) ? names[static_cast<size_t>(c)] : std::to_string(c);
-}
-
 void check_probes(const at::Tensor& x, const at::Tensor& y, const char* who) {
   GLASSBOX_CHECK(x.defined() && x.dim() == 4 && x.size(0) >= 1, who, ": probes must be a non-empty [N, C, H, W] batch");
   GLASSBOX_CHECK(y.defined() && y.dim() == 1 && y.size(0) == x.size(0), who, ": one label per probe expected");
@@ -47,7 +43,7 @@ AttributionCallback::AttributionCallback(AttributionCallbackOptions options, at:
 
 void AttributionCallback::log(models::Classifier& model, int64_t step, const std::string& when) {
   const explain::Method method = explain::parse_method(options_.method());
-  const c10::Device device = model.parameters().empty() ? c10::Device(c10::kCPU) : model.parameters().front().device();
+  const c10::Device device = models::device_of(model);
   const at::Tensor x = x_.to(device), y = y_.to(device);
   // Attributions for each probe's true class: what the model uses to recognise it.
   const at::Tensor attributions = explain::attribute(method, model, x, y).to(at::kCPU);
@@ -56,8 +52,8 @@ void AttributionCallback::log(models::Classifier& model, int64_t step, const std
   for (int64_t i = 0; i < x.size(0); ++i) {
     const int64_t label = y_[i].item<int64_t>(), pred = p[i].argmax().item<int64_t>();
     char t[96];
-    std::snprintf(t, sizeof t, "%s: sees %s %.2f", name_of(options_.class_names(), label).c_str(),
-                  name_of(options_.class_names(), pred).c_str(), p[i][pred].item<double>());
+    std::snprintf(t, sizeof t, "%s: sees %s %.2f", explain::class_name(options_.class_names(), label).c_str(),
+                  explain::class_name(options_.class_names(), pred).c_str(), p[i][pred].item<double>());
     titles.push_back(t);
   }
   const at::Tensor images = options_.normalization().invert(x).to(at::kCPU);
@@ -93,7 +89,7 @@ MorphCallback::MorphCallback(MorphCallbackOptions options, at::Tensor probes_x, 
 void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
   if ((ctx.epoch + 1) % options_.every_n_epochs() != 0) return;
   models::Classifier& model = ctx.model;
-  const c10::Device device = model.parameters().empty() ? c10::Device(c10::kCPU) : model.parameters().front().device();
+  const c10::Device device = models::device_of(model);
   const at::Tensor x = x_.to(device);
   const at::Tensor p = probabilities(model, x);
   for (int64_t i = 0; i < x.size(0); ++i) {
@@ -111,8 +107,8 @@ void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
                                                                            .normalization(options_.normalization())));
     char description[160];
     std::snprintf(description, sizeof description, "probe %lld (%s) morphed toward %s: p %.3f -> %.3f in %zu steps",
-                  static_cast<long long>(i), name_of(options_.class_names(), label).c_str(),
-                  name_of(options_.class_names(), target).c_str(), t->target_probability.front(),
+                  static_cast<long long>(i), explain::class_name(options_.class_names(), label).c_str(),
+                  explain::class_name(options_.class_names(), target).c_str(), t->target_probability.front(),
                   t->target_probability.back(), t->frames.size() - 1);
     const std::string tag = options_.tag() + "/probe" + std::to_string(i);
     const std::vector<std::string> names = options_.class_names();

@@ -70,7 +70,7 @@ void run_explain(const ExplainArgs& a) {
   }
   GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), m.model->name(), ": non-finite logits (NaN or Inf) for this input");
   const at::Tensor top = std::get<1>(at::topk(logits, 2, 1))[0];
-  const auto name = [&](int64_t c) { return c >= 0 && c < int64_t(m.class_names.size()) ? m.class_names[c] : std::to_string(c); };
+  const auto name = [&](int64_t c) { return explain::class_name(m.class_names, c); };
 
   at::Tensor attribution;
   int64_t target;

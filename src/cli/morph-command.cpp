@@ -45,7 +45,7 @@ void run_morph(const MorphArgs& a) {
                                                         .normalization(m.normalization));
   write_output(a.out, ends_with(a.out, ".gif") ? explain::render_morph_gif(t, a.target, m.class_names)
                                                : explain::render_morph_summary(t, a.target, m.class_names));
-  const auto name = [&](int64_t c) { return c >= 0 && c < int64_t(m.class_names.size()) ? m.class_names[c] : std::to_string(c); };
+  const auto name = [&](int64_t c) { return explain::class_name(m.class_names, c); };
   std::printf("morph to %s: %zu steps, sees %s -> %s, p(target) %.3f -> %.3f%s: %s\n", name(a.target).c_str(),
               t.frames.size() - 1, name(t.predicted.front()).c_str(), name(t.predicted.back()).c_str(),
               t.target_probability.front(), t.target_probability.back(), t.reached ? "" : " (not reached)", a.out.c_str());

@@ -40,8 +40,7 @@ MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, c
   torch::autograd::AutoGradMode no_grad(false);
   const int64_t n = d.size(), K = model.num_classes();
   std::vector<at::Tensor> chunks;
-  c10::Device device = c10::kCPU;
-  if (!model.parameters().empty()) device = model.parameters().front().device();
+  const c10::Device device = models::device_of(model);
   for (int64_t begin = 0; begin < n; begin += o.batch_size()) {
     const data::Batch b = d.batch(begin, std::min(n, begin + o.batch_size()));
     chunks.push_back(model.forward(b.x.to(device)).to(at::kCPU));

@@ -13,10 +13,6 @@
 namespace glassbox::explain {
 namespace {
 
-std::string class_name(const std::vector<std::string>& names, int64_t c) {
-  return c >= 0 && c < int64_t(names.size()) ? names[static_cast<size_t>(c)] : std::to_string(c);
-}
-
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string format(const char* fmt, ...) {
   char text[256];
@@ -46,6 +42,11 @@ render::Panel gradient_panel(const at::Tensor& g, const std::string& title) {
 }
 
 }  // namespace
+
+std::string class_name(const std::vector<std::string>& names, int64_t c) {
+  return c >= 0 && c < int64_t(names.size()) && !names[static_cast<size_t>(c)].empty() ? names[static_cast<size_t>(c)]
+                                                                                      : std::to_string(c);
+}
 
 render::Plane to_plane(const at::Tensor& image) {
   at::Tensor t = image.detach().to(at::kCPU).to(at::kFloat);

@@ -16,6 +16,9 @@
 
 namespace glassbox::explain {
 
+// A class's display name: names[c] when there is one, else the index.
+std::string class_name(const std::vector<std::string>& names, int64_t c);
+
 // A [C, H, W] (or [H, W]) tensor as a float plane on the CPU.
 render::Plane to_plane(const at::Tensor& image);
 // Gradients for display: one signed channel (the sum over channels).

@@ -34,6 +34,12 @@ class Classifier {
   virtual std::string name() const = 0;
 };
 
+// Where a model's parameters live (CPU for a model without parameters).
+inline c10::Device device_of(Classifier& model) {
+  const std::vector<at::Tensor> params = model.parameters();
+  return params.empty() ? c10::Device(c10::kCPU) : params.front().device();
+}
+
 // Puts a model in eval mode for the guard's lifetime and restores its previous mode, so a callback
 // can run the model mid-training without disturbing it.
 class EvalModeGuard {
