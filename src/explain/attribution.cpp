@@ -11,15 +11,6 @@
 namespace glassbox::explain {
 namespace {
 
-void check_input(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets) {
-  GLASSBOX_CHECK(x.defined() && x.dim() == 4, "input: expected a batch [B, C, H, W], got ",
-                 x.defined() ? x.sizes() : at::IntArrayRef{});
-  const models::InputShape s = model.input_shape();
-  GLASSBOX_CHECK(x.size(1) == s.channels && x.size(2) == s.height && x.size(3) == s.width, "input: ", x.sizes(),
-                 ", but the model ", model.name(), " takes [B, ", s.channels, ", ", s.height, ", ", s.width, "]");
-  check_targets(targets, x.size(0), model.num_classes());
-}
-
 // Gauss-Legendre nodes and weights on [-1, 1] by Newton's method on P_n (Golub-Welsch would also do;
 // n is small here, so the classic iteration from Chebyshev guesses converges in a few steps).
 void gauss_legendre(int64_t n, std::vector<double>& nodes, std::vector<double>& weights) {
@@ -113,7 +104,7 @@ void integration_points(const std::string& method, int64_t n, std::vector<double
 
 Attribution integrated_gradients(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                                  const at::Tensor& baselines, const IntegratedGradientsOptions& o) {
-  check_input(model, x, targets);
+  check_batch(model, x, targets);
   std::vector<double> alphas, weights;
   integration_points(o.method(), o.n_steps(), alphas, weights);
   models::EvalModeGuard eval(model);
@@ -169,7 +160,7 @@ at::Tensor noise_tunnel(const std::function<at::Tensor(const at::Tensor&)>& meth
 }
 
 at::Tensor occlusion(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets, const OcclusionOptions& o) {
-  check_input(model, x, targets);
+  check_batch(model, x, targets);
   GLASSBOX_CHECK(o.window_h() >= 1 && o.window_w() >= 1 && o.window_h() <= x.size(2) && o.window_w() <= x.size(3),
                  "occlusion window ", o.window_h(), "x", o.window_w(), ": expected 1.. the image size ", x.size(2), "x",
                  x.size(3));
@@ -237,7 +228,7 @@ at::Tensor attribute(Method method, models::Classifier& model, const at::Tensor&
       return integrated_gradients(model, x, targets, {}, ig.score(score)).attributions;
     }
     case Method::smoothgrad:
-      check_input(model, x, targets);
+      check_batch(model, x, targets);
       return noise_tunnel([&](const at::Tensor& noisy) { return saliency(model, noisy, targets, false, score); }, x,
                           o.noise_tunnel());
     case Method::occlusion: {

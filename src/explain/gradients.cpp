@@ -50,12 +50,17 @@ at::Tensor input_gradients_unchecked(models::Classifier& model, const at::Tensor
   return grad.defined() ? grad : at::zeros_like(x);
 }
 
-GradientResult input_gradients(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets, Score score) {
-  GLASSBOX_CHECK(x.dim() == 4, "input: expected a batch [B, C, H, W], got ", x.sizes());
+void check_batch(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets) {
+  GLASSBOX_CHECK(x.defined() && x.dim() == 4, "input: expected a batch [B, C, H, W], got ",
+                 x.defined() ? x.sizes() : at::IntArrayRef{});
   const models::InputShape s = model.input_shape();
   GLASSBOX_CHECK(x.size(1) == s.channels && x.size(2) == s.height && x.size(3) == s.width, "input: ", x.sizes(),
                  ", but the model ", model.name(), " takes [B, ", s.channels, ", ", s.height, ", ", s.width, "]");
   check_targets(targets, x.size(0), model.num_classes());
+}
+
+GradientResult input_gradients(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets, Score score) {
+  check_batch(model, x, targets);
   models::EvalModeGuard eval(model);
   torch::autograd::AutoGradMode enable(true);
   GradientResult r;

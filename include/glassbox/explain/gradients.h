@@ -34,4 +34,7 @@ at::Tensor input_gradients_unchecked(models::Classifier& model, const at::Tensor
 // Checks targets are int64 [B] within [0, classes).
 void check_targets(const at::Tensor& targets, int64_t batch, int64_t classes);
 
+// Checks x is a batch [B, C, H, W] of the model's input shape, with one valid target per sample.
+void check_batch(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets);
+
 }  // namespace glassbox::explain
