@@ -71,15 +71,14 @@ LoadedModel load_model(const ModelArgs& a) {
   m.model = std::make_unique<models::TorchScriptClassifier>(
       a.torchscript, models::InputShape{probe.channels(), probe.height(), probe.width()});
   m.model->to(device);
-  m.class_names = probe.class_names();
-  m.class_names.resize(static_cast<size_t>(m.model->num_classes()));
-  for (size_t c = 0; c < m.class_names.size(); ++c)
-    if (m.class_names[c].empty()) m.class_names[c] = std::to_string(c);
+  m.class_names = probe.class_names();  // explain::class_name falls back to the index past the end
+  m.split = probe;
   return m;
 }
 
 data::Dataset load_split(const ModelArgs& a, const LoadedModel& m) {
-  data::Dataset d = data::load_idx_dataset(a.data, a.split == "train" ? data::Split::train : data::Split::test);
+  data::Dataset d =
+      m.split ? *m.split : data::load_idx_dataset(a.data, a.split == "train" ? data::Split::train : data::Split::test);
   const models::InputShape s = m.model->input_shape();
   GLASSBOX_CHECK(d.channels() == s.channels && d.height() == s.height && d.width() == s.width, a.data, ": images are ",
                  d.channels(), "x", d.height(), "x", d.width(), ", but the model takes ", s.channels, "x", s.height, "x",

@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct LoadedModel {
   std::unique_ptr<models::Classifier> model;
   data::Normalization normalization;
   std::vector<std::string> class_names;
+  // The --data/--split images when loading the model already read them (a TorchScript model takes its
+  // input shape from them): load_split reuses them instead of reading the files again.
+  std::optional<data::Dataset> split;
 };
 
 void add_model_options(CLI::App& cmd, ModelArgs& args);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "glassbox/explain/figures.h"
@@ -26,12 +27,9 @@ struct MorphArgs {
   std::string out = "morph.gif";
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void run_morph(const MorphArgs& a) {
-  GLASSBOX_CHECK(ends_with(a.out, ".gif") || ends_with(a.out, ".png"), "--out ", a.out, ": expected a .gif or .png file");
+  const std::string extension = std::filesystem::path(a.out).extension().string();
+  GLASSBOX_CHECK(extension == ".gif" || extension == ".png", "--out ", a.out, ": expected a .gif or .png file");
   LoadedModel m = load_model(a.model);
   int64_t label = -1;
   const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
@@ -43,7 +41,7 @@ void run_morph(const MorphArgs& a) {
                                                         .eps(a.eps)
                                                         .stop_probability(a.stop_probability)
                                                         .normalization(m.normalization));
-  write_output(a.out, ends_with(a.out, ".gif") ? explain::render_morph_gif(t, a.target, m.class_names)
+  write_output(a.out, extension == ".gif" ? explain::render_morph_gif(t, a.target, m.class_names)
                                                : explain::render_morph_summary(t, a.target, m.class_names));
   const auto name = [&](int64_t c) { return explain::class_name(m.class_names, c); };
   std::printf("morph to %s: %zu steps, sees %s -> %s, p(target) %.3f -> %.3f%s: %s\n", name(a.target).c_str(),

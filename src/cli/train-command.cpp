@@ -61,14 +61,10 @@ struct TrainArgs {
 
 // The callbacks named by --callbacks, their figures to TensorBoard (or PNG files under the logdir).
 void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<tensorboard::SummaryWriter> writer,
-                   const data::Dataset& val, const data::Normalization& normalization, int64_t num_classes) {
-  if (a.callbacks.empty()) return;
-  GLASSBOX_CHECK(!a.logdir.empty(), "--callbacks ", a.callbacks.front(), ": needs --logdir, where the figures go");
+                   const data::Dataset& val, const data::Normalization& normalization) {
+  if (a.callbacks.empty()) return;  // names and --logdir were checked by run_train before any work
   auto sink = std::make_shared<callbacks::FigureSink>(writer, (std::filesystem::path(a.logdir) / "figures").string());
-  std::vector<std::string> names = val.class_names();
-  names.resize(static_cast<size_t>(num_classes));
-  for (size_t c = 0; c < names.size(); ++c)
-    if (names[c].empty()) names[c] = std::to_string(c);
+  const std::vector<std::string>& names = val.class_names();  // explain::class_name covers missing ones
   for (const std::string& name : a.callbacks) {
     if (name == "confused") {
       trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
@@ -92,8 +88,6 @@ void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<
       trainer.add_callback(std::make_shared<callbacks::MorphCallback>(
           callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x, y,
           sink));
-    } else {
-      throw Error("--callbacks " + name + ": unknown callback, expected confused, attribution or morph");
     }
   }
 }
@@ -171,7 +165,7 @@ void run_train(const TrainArgs& a) {
       trainer.add_logger(tb);
     }
   }
-  add_callbacks(a, trainer, writer, parts[1], normalization, model->num_classes());
+  add_callbacks(a, trainer, writer, parts[1], normalization);
   if (!a.quiet) std::printf("training %s on %s: %lld train / %lld val samples, %lld epochs\n", model->name().c_str(),
                             a.data.c_str(), static_cast<long long>(parts[0].size()),
                             static_cast<long long>(parts[1].size()), static_cast<long long>(a.epochs));
