@@ -7,6 +7,7 @@
 #include <torch/nn/functional/loss.h>
 
 #include <filesystem>
+#include <set>
 
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
@@ -38,6 +39,12 @@ void fire(callbacks::ConfusedLogitCallback& cb, models::Classifier& m, const at:
   cb.on_train_batch_end(ctx);
 }
 
+std::vector<int64_t> steps_of(const std::vector<tensorboard::Event>& events) {
+  std::vector<int64_t> steps;
+  for (const auto& e : events) steps.push_back(e.step);
+  return steps;
+}
+
 }  // namespace
 
 TEST(ConfusedLogit, PerSampleRuleTopKAndAnyChannelCount) {
@@ -58,7 +65,7 @@ TEST(ConfusedLogit, PerSampleRuleTopKAndAnyChannelCount) {
   EXPECT_EQ(h[0].class_a, 1);  // sample 3: the smallest gap (0.01)
   EXPECT_EQ(h[0].class_b, 2);
   EXPECT_EQ(h[0].label, 2);
-  EXPECT_EQ(fs::exists(dir + "/confusing_imgs"), true);
+  EXPECT_EQ(fs::exists(dir + "/confusing_imgs_image_0"), true);
 
   // Three channels: no channel axis dropped (the seed's view(B, w, h) crashed on RGB).
   auto rgb = models::make_model(models::ModelOptions("mlp", {3, 6, 6}, 4).hidden(8));
@@ -79,7 +86,7 @@ TEST(ConfusedLogit, VanishedGradientsAreSkippedAndCounted) {
   EXPECT_EQ(cb.stats().confused_seen, 2);
   EXPECT_EQ(cb.stats().skipped_vanished, 2);
   EXPECT_EQ(cb.stats().figures_logged, 0);
-  EXPECT_FALSE(fs::exists(dir + "/confusing_imgs"));
+  EXPECT_FALSE(fs::exists(dir + "/confusing_imgs_image_0"));
 }
 
 TEST(ConfusedLogit, ParameterGradientsUntouchedUnderGradientAccumulation) {
@@ -139,8 +146,17 @@ TEST(ConfusedLogit, EveryLoggedFigureIsRecomputedOneSampleAtATime) {
   ASSERT_GE(history.size(), 3u);
   std::vector<tensorboard::Event> logged;
   for (auto& e : tensorboard::EventReader(writer->path()).read_all())
-    if (!e.values.empty() && e.values[0].tag == "confusing_imgs") logged.push_back(e);
+    if (!e.values.empty() && e.values[0].tag.rfind("confusing_imgs/image/", 0) == 0) logged.push_back(e);
   ASSERT_EQ(logged.size(), history.size());
+  // TensorBoard keeps one image per (tag, step): with top_k 2 several figures share a step, so every
+  // figure must have a (tag, step) of its own for all of them to be visible.
+  std::set<std::pair<std::string, int64_t>> keys;
+  for (const auto& e : logged) keys.insert({e.values[0].tag, e.step});
+  EXPECT_EQ(keys.size(), logged.size());
+  EXPECT_EQ(static_cast<int64_t>(logged.size()), cb->stats().figures_logged);
+  const std::vector<int64_t> steps = steps_of(logged);
+  EXPECT_LT(std::set<int64_t>(steps.begin(), steps.end()).size(), logged.size())
+      << "the run should log several figures at one step, or this test shows nothing";
   auto replay = models::make_model(models::ModelOptions("mlp", {1, 6, 6}, 3).hidden(16));
   for (size_t i = 0; i < history.size(); ++i) {
     const auto& h = history[i];

@@ -1,12 +1,19 @@
-// Checkpoints: round trip, rebuilding from the file alone, corrupt files, atomic writes.
+// Checkpoints: round trip, rebuilding from the file alone, digests checked before libtorch reads a byte,
+// damaged and hostile files as one-line errors, atomic writes, glassbox 0.1's format still read.
 #include <gtest/gtest.h>
 #include <torch/optim/adam.h>
+#include <torch/serialize.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
+#include "glassbox/models/checkpoint-seal.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/file-bytes.h"
+#include "glassbox/util/sha256.h"
+#include "glassbox/util/zip-archive.h"
 #include "test-support.h"
 
 using namespace glassbox::models;
@@ -16,15 +23,11 @@ namespace {
 
 CheckpointMeta meta_for(const ModuleClassifier& m) {
   CheckpointMeta meta;
-  meta.architecture = m.options().architecture();
-  meta.shape = m.options().shape();
-  meta.num_classes = m.options().num_classes();
-  meta.hidden = m.options().hidden();
-  meta.conv_channels = m.options().conv_channels();
-  for (int c = 0; c < meta.num_classes; ++c) meta.class_names.push_back("class" + std::to_string(c));
+  meta.model = m.options();
+  for (int c = 0; c < m.num_classes(); ++c) meta.class_names.push_back("class" + std::to_string(c));
   meta.normalization = {{0.25, 0.5, 0.75}, {0.1, 0.2, 0.3}};
-  meta.normalization.mean.resize(static_cast<size_t>(meta.shape.channels));
-  meta.normalization.std.resize(static_cast<size_t>(meta.shape.channels));
+  meta.normalization.mean.resize(static_cast<size_t>(m.input_shape().channels));
+  meta.normalization.std.resize(static_cast<size_t>(m.input_shape().channels));
   meta.epoch = 3;
   meta.global_step = 1234;
   meta.metrics = {{"val_loss", 0.5}, {"val_acc", 0.875}};
@@ -32,6 +35,42 @@ CheckpointMeta meta_for(const ModuleClassifier& m) {
   meta.learning_rate = 0.005;
   meta.seed = 9;
   return meta;
+}
+
+// glassbox 0.1's checkpoint: the weights and a metadata string inside the pickle, no digests.
+std::string legacy_checkpoint(ModuleClassifier& model, const std::string& meta_json) {
+  torch::serialize::OutputArchive archive;
+  model.module().save(archive);
+  archive.write("glassbox_meta", c10::IValue(meta_json));
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, size_t size) -> size_t {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  return bytes;
+}
+
+std::string legacy_meta_json(const std::string& input_shape, int64_t classes, const std::string& format_value) {
+  std::string names = "[";
+  for (int64_t c = 0; c < classes && c < 20; ++c) names += (c ? ",\"" : "\"") + std::to_string(c) + "\"";
+  names += "]";
+  return "{\"format\":" + format_value + ",\"architecture\":\"logreg\",\"input_shape\":" + input_shape +
+         ",\"num_classes\":" + std::to_string(classes) + ",\"hidden\":256,\"conv_channels\":32,\"class_names\":" + names +
+         ",\"normalization\":{\"mean\":[],\"std\":[]},\"epoch\":1,\"global_step\":10,\"metrics\":{},"
+         "\"optimizer\":\"adam\",\"learning_rate\":0.005,\"seed\":0}";
+}
+
+void write(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const glassbox::Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace
@@ -45,9 +84,10 @@ TEST(Checkpoint, RoundTripRebuildsTheModelFromTheFileAlone) {
   save_checkpoint(dir + "/m.ckpt", *model, &adam, meta);
 
   Checkpoint back = load_checkpoint(dir + "/m.ckpt");
-  EXPECT_EQ(back.meta.architecture, "cnn");
-  EXPECT_EQ(back.meta.shape.channels, 3);
-  EXPECT_EQ(back.meta.hidden, 32);
+  EXPECT_EQ(back.meta.model.architecture(), "cnn");
+  EXPECT_EQ(back.meta.model.shape().channels, 3);
+  EXPECT_EQ(back.meta.model.hidden(), 32);
+  EXPECT_EQ(back.meta.model.conv_channels(), 4);
   EXPECT_EQ(back.meta.class_names[4], "class4");
   EXPECT_EQ(back.meta.normalization.std[2], 0.3);
   EXPECT_EQ(back.meta.epoch, 3);
@@ -57,10 +97,40 @@ TEST(Checkpoint, RoundTripRebuildsTheModelFromTheFileAlone) {
   model->train(false);
   back.model->train(false);
   EXPECT_TRUE(at::equal(model->forward(x), back.model->forward(x)));
+  EXPECT_TRUE(CheckpointFile(dir + "/m.ckpt").sealed());
   // Nothing temporary left behind.
   int files = 0;
   for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1);
+}
+
+TEST(Checkpoint, DigestsAreWhatPythonComputesFromTheFile) {
+  // An independent reader (Python's zipfile and hashlib) checks the seal: the comment is the SHA-256 of
+  // every byte before it, and meta.json lists the size and SHA-256 of every other entry.
+  const std::string dir = glassbox::testing::scratch_dir("ckpt-python");
+  auto model = make_model(ModelOptions("mlp", {1, 8, 8}, 4).hidden(16));
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(0.01));
+  save_checkpoint(dir + "/m.ckpt", *model, &adam, meta_for(*model));
+  const std::string script = dir + "/check.py";
+  write(script, R"(import hashlib, json, sys, zipfile
+data = open(sys.argv[1], "rb").read()
+z = zipfile.ZipFile(sys.argv[1])
+assert z.comment.startswith(b"glassbox-sha256:"), z.comment
+assert hashlib.sha256(data[:len(data) - len(z.comment)]).hexdigest() == z.comment[16:].decode()
+meta_name = [n for n in z.namelist() if n.endswith("/glassbox/meta.json")][0]
+meta = json.loads(z.read(meta_name))
+others = [n for n in z.namelist() if n != meta_name]
+assert sorted(others) == sorted(meta["entries"]), (others, list(meta["entries"]))
+for n in others:
+    content = z.read(n)
+    assert meta["entries"][n]["size"] == len(content)
+    assert meta["entries"][n]["sha256"] == hashlib.sha256(content).hexdigest(), n
+assert meta["model"]["architecture"] == "mlp" and meta["model"]["hidden"] == 16
+print("ok", len(others))
+)");
+  const auto r = glassbox::testing::run_command("/usr/bin/python3 " + script + " " + dir + "/m.ckpt");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("ok ", 0), 0u) << r.output;
 }
 
 TEST(Checkpoint, OptimizerStateRoundTrips) {
@@ -73,57 +143,122 @@ TEST(Checkpoint, OptimizerStateRoundTrips) {
     adam.step();
   }
   save_checkpoint(dir + "/m.ckpt", *model, &adam, meta_for(*model));
-  Checkpoint back = load_checkpoint(dir + "/m.ckpt");
-  torch::optim::Adam adam2(back.model->parameters(), torch::optim::AdamOptions(0.01));
-  load_optimizer_state(dir + "/m.ckpt", adam2);
+  const CheckpointFile file(dir + "/m.ckpt");
+  auto back = file.make_model();
+  torch::optim::Adam adam2(back->parameters(), torch::optim::AdamOptions(0.01));
+  ASSERT_TRUE(file.has_optimizer_state());
+  file.load_optimizer_state(adam2);
   // One more identical step on both gives identical weights only if the moments came back.
   const at::Tensor x = at::rand({2, 1, 4, 4});
   for (auto* pair : {&adam, &adam2}) pair->zero_grad();
   model->forward(x).sum().backward();
-  back.model->forward(x).sum().backward();
+  back->forward(x).sum().backward();
   adam.step();
   adam2.step();
-  EXPECT_TRUE(at::equal(model->parameters()[0], back.model->parameters()[0]));
+  EXPECT_TRUE(at::equal(model->parameters()[0], back->parameters()[0]));
 }
 
-TEST(Checkpoint, CorruptAndForeignFilesAreClearErrors) {
-  const std::string dir = glassbox::testing::scratch_dir("ckpt-bad");
-  auto model = make_model(ModelOptions("mlp", {1, 8, 8}, 4));
-  save_checkpoint(dir + "/good.ckpt", *model, nullptr, meta_for(*model));
-  std::ifstream in(dir + "/good.ckpt", std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+TEST(Checkpoint, EveryFlippedBitAndTruncationIsRefusedBeforeLibtorchReadsIt) {
+  // Before: 49 of 60 one-bit flips loaded silently. Now every one of them, at every offset, is an error
+  // naming the file, found by the container check or the digests (libtorch never sees the bytes).
+  const std::string dir = glassbox::testing::scratch_dir("ckpt-flips");
+  auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(0.01));
+  save_checkpoint(dir + "/good.ckpt", *model, &adam, meta_for(*model));
+  const std::string good = glassbox::read_file(dir + "/good.ckpt");
+  size_t refused = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ (1 << (i % 8)));
+    const std::string what = error_of([&] { check_checkpoint(bad, "flipped.ckpt"); });
+    EXPECT_EQ(what.rfind("flipped.ckpt: ", 0), 0u) << "flip at " << i << ": " << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    refused += !what.empty();
+  }
+  EXPECT_EQ(refused, good.size());
+  for (size_t n : {size_t(0), size_t(1), size_t(21), good.size() / 2, good.size() - 1}) {
+    const std::string what = error_of([&] { check_checkpoint(good.substr(0, n), "torn.ckpt"); });
+    EXPECT_EQ(what.rfind("torn.ckpt: ", 0), 0u) << n << ": " << what;
+  }
+  // The file as a whole, through the loader.
+  write(dir + "/torn.ckpt", good.substr(0, good.size() / 2));
+  EXPECT_NE(error_of([&] { load_checkpoint(dir + "/torn.ckpt"); }).find("torn.ckpt"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_checkpoint(dir + "/missing.ckpt"); }).find("no such file"), std::string::npos);
+}
 
-  auto expect_error = [&](const std::string& path, const std::string& fragment) {
-    try {
-      load_checkpoint(path);
-      FAIL() << path;
-    } catch (const glassbox::Error& e) {
-      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
-  };
-  std::vector<uint8_t> torn(bytes.begin(), bytes.begin() + bytes.size() / 2);
-  glassbox::testing::write_bytes(dir + "/torn.ckpt", torn);
-  expect_error(dir + "/torn.ckpt", "corrupt");
-  glassbox::testing::write_bytes(dir + "/empty.ckpt", {});
-  expect_error(dir + "/empty.ckpt", "corrupt");
-  glassbox::testing::write_bytes(dir + "/text.ckpt", {'h', 'e', 'l', 'l', 'o'});
-  expect_error(dir + "/text.ckpt", "corrupt");
-  expect_error(dir + "/missing.ckpt", "no such");
+TEST(Checkpoint, ForeignAndLegacyFiles) {
+  const std::string dir = glassbox::testing::scratch_dir("ckpt-legacy");
+  auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
+  // glassbox 0.1's format loads (isolated first: it carries no digest).
+  write(dir + "/v1.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 3, "\"glassbox-checkpoint-1\"")));
+  const CheckpointFile v1(dir + "/v1.ckpt");
+  EXPECT_FALSE(v1.sealed());
+  EXPECT_EQ(v1.meta().model.num_classes(), 3);
+  const at::Tensor x = at::rand({2, 1, 4, 4});
+  EXPECT_TRUE(at::equal(v1.make_model()->forward(x), model->forward(x)));
   // A libtorch archive that is not a glassbox checkpoint.
   torch::serialize::OutputArchive foreign;
   foreign.write("w", at::ones({2}));
   foreign.save_to(dir + "/foreign.ckpt");
-  expect_error(dir + "/foreign.ckpt", "not a glassbox checkpoint");
-  // Flip bytes in the middle of the weights.
-  std::vector<uint8_t> flipped = bytes;
-  for (size_t i = flipped.size() / 3; i < flipped.size() / 3 + 64; ++i) flipped[i] ^= 0xFF;
-  glassbox::testing::write_bytes(dir + "/flipped.ckpt", flipped);
-  try {
-    load_checkpoint(dir + "/flipped.ckpt");
-  } catch (const glassbox::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("flipped.ckpt"), std::string::npos);
-  }
+  EXPECT_NE(error_of([&] { load_checkpoint(dir + "/foreign.ckpt"); }).find("not a glassbox checkpoint"), std::string::npos);
+  write(dir + "/text.ckpt", "hello");
+  EXPECT_NE(error_of([&] { load_checkpoint(dir + "/text.ckpt"); }).find("too short for a zip archive"), std::string::npos);
+}
+
+TEST(Checkpoint, HostileMetadataIsBoundedAndNeverEchoed) {
+  const std::string dir = glassbox::testing::scratch_dir("ckpt-hostile");
+  auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
+  // A 100,000-deep array as the format: this overflowed the stack, and the message dumped it.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  write(dir + "/deep.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 3, deep)));
+  std::string what = error_of([&] { load_checkpoint(dir + "/deep.ckpt"); });
+  EXPECT_NE(what.find("nested deeper than"), std::string::npos) << what.substr(0, 200);
+  EXPECT_LT(what.size(), 300u);
+  // A long format string is described, not dumped.
+  write(dir + "/long.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 3, "\"" + std::string(5000, 'x') + "\"")));
+  what = error_of([&] { load_checkpoint(dir + "/long.ckpt"); });
+  EXPECT_NE(what.find("format is string 'xxx"), std::string::npos) << what.substr(0, 200);
+  EXPECT_LT(what.size(), 300u);
+  // 1,000,000 classes allocated 3.2 GB and exited 0; now refused by range before anything is built.
+  write(dir + "/classes.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 1000000, "\"glassbox-checkpoint-1\"")));
+  what = error_of([&] { load_checkpoint(dir + "/classes.ckpt"); });
+  EXPECT_NE(what.find("'num_classes' is 1000000, expected 2..100000"), std::string::npos) << what;
+  // In range, but more weights than the file holds: refused before the model is allocated.
+  write(dir + "/big.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 90000, "\"glassbox-checkpoint-1\"")));
+  what = error_of([&] { load_checkpoint(dir + "/big.ckpt"); });
+  EXPECT_NE(what.find("class_names"), std::string::npos) << what;  // 20 names for 90,000 classes
+  // input_shape whose product overflows int64.
+  write(dir + "/shape.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,1099511627776,1099511627776]", 3,
+                                                                        "\"glassbox-checkpoint-1\"")));
+  what = error_of([&] { load_checkpoint(dir + "/shape.ckpt"); });
+  EXPECT_NE(what.find("input_shape side 1099511627776"), std::string::npos) << what;
+  // Floats where integers belong are not cast (that is undefined behaviour for 1e30).
+  write(dir + "/float.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 3, "\"glassbox-checkpoint-1\"")
+                                                           .replace(legacy_meta_json("[1,4,4]", 3, "\"glassbox-checkpoint-1\"")
+                                                                        .find("\"epoch\":1"),
+                                                                    9, "\"epoch\":1e30")));
+  what = error_of([&] { load_checkpoint(dir + "/float.ckpt"); });
+  EXPECT_NE(what.find("'epoch' is 1e+30, expected an integer"), std::string::npos) << what;
+}
+
+TEST(Checkpoint, WeightsDeclaredBeyondTheFileAreRefusedBeforeAllocation) {
+  auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
+  ModelOptions huge("mlp", {3, 1024, 1024}, 1000);
+  huge.hidden(512);
+  const std::string what = error_of([&] { check_weights_fit(huge, 1000, "x.ckpt"); });
+  EXPECT_NE(what.find("x.ckpt: its metadata declares a mlp model of 1611126248 parameters"), std::string::npos) << what;
+  EXPECT_NE(what.find("holds only 1000 bytes"), std::string::npos) << what;
+  EXPECT_EQ(parameter_count(ModelOptions("cnn", {1, 28, 28}, 10).hidden(256).conv_channels(32)),
+            // conv1 1*32*9+32, conv2 32*64*9+64, fc1 64*7*7*256+256, fc2 256*10+10
+            1 * 32 * 9 + 32 + 32 * 64 * 9 + 64 + 64 * 7 * 7 * 256 + 256 + 256 * 10 + 10);
+  int64_t counted = 0;
+  auto cnn = make_model(ModelOptions("cnn", {3, 20, 12}, 7).hidden(16).conv_channels(5));
+  for (const auto& p : cnn->parameters()) counted += p.numel();
+  EXPECT_EQ(parameter_count(cnn->options()), counted);
+  auto mlp = make_model(ModelOptions("mlp", {2, 5, 3}, 4).hidden(9));
+  counted = 0;
+  for (const auto& p : mlp->parameters()) counted += p.numel();
+  EXPECT_EQ(parameter_count(mlp->options()), counted);
 }
 
 TEST(Checkpoint, FailedWriteLeavesTheOldFileWhole) {

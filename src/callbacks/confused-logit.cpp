@@ -45,6 +45,9 @@ void ConfusedLogitCallback::on_train_batch_end(const train::BatchContext& ctx) {
                                                 at::tensor(cb, at::kLong).to(x.device()), options_.projection_factor(),
                                                 options_.normalization(), options_.class_names(), explain::Score::logit,
                                                 /*skip_vanished=*/true);
+  // TensorBoard keeps one image per (tag, step): the figures of one step get tags of their own, in
+  // the convention of TensorFlow's image summaries (tag/image/0, tag/image/1, ...).
+  int64_t logged_here = 0;
   for (size_t i = 0; i < figures.size(); ++i) {
     if (figures[i].vanished) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -60,7 +63,8 @@ void ConfusedLogitCallback::on_train_batch_end(const train::BatchContext& ctx) {
     }
     auto data = std::make_shared<explain::ConfusionFigureData>(std::move(figures[i]));
     const int64_t step = ctx.global_step;
-    queue_.push([this, data, step] { sink_->image(options_.tag(), explain::render_confusion_figure(*data), step); });
+    const std::string tag = options_.tag() + "/image/" + std::to_string(logged_here++);
+    queue_.push([this, data, step, tag] { sink_->image(tag, explain::render_confusion_figure(*data), step); });
   }
 }
 

@@ -6,8 +6,7 @@
 
 namespace glassbox::callbacks {
 
-DrawingQueue::DrawingQueue(size_t max_pending, bool drop_when_full)
-    : max_pending_(std::max<size_t>(1, max_pending)), drop_when_full_(drop_when_full), worker_([this] { run(); }) {}
+DrawingQueue::DrawingQueue(size_t max_pending) : max_pending_(std::max<size_t>(1, max_pending)), worker_([this] { run(); }) {}
 
 DrawingQueue::~DrawingQueue() {
   {
@@ -20,13 +19,7 @@ DrawingQueue::~DrawingQueue() {
 
 void DrawingQueue::push(std::function<void()> job) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (jobs_.size() >= max_pending_) {
-    if (drop_when_full_) {
-      ++dropped_;
-      return;
-    }
-    space_.wait(lock, [&] { return jobs_.size() < max_pending_; });
-  }
+  space_.wait(lock, [&] { return jobs_.size() < max_pending_; });
   jobs_.push_back(std::move(job));
   work_.notify_one();
 }
@@ -39,16 +32,6 @@ void DrawingQueue::flush() {
     error_.clear();
     throw Error(e);
   }
-}
-
-uint64_t DrawingQueue::dropped() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return dropped_;
-}
-
-uint64_t DrawingQueue::done() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return done_;
 }
 
 void DrawingQueue::run() {
@@ -69,7 +52,6 @@ void DrawingQueue::run() {
     }
     lock.lock();
     busy_ = false;
-    ++done_;
     if (!failure.empty() && error_.empty()) error_ = failure;
     if (jobs_.empty()) idle_.notify_all();
   }

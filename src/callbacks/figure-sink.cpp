@@ -1,7 +1,5 @@
 #include "glassbox/callbacks/figure-sink.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "glassbox/util/atomic-file.h"
@@ -29,9 +27,7 @@ FigureSink::FigureSink(std::shared_ptr<tensorboard::SummaryWriter> writer, std::
   GLASSBOX_CHECK(writer_ || !directory_.empty(), "figures: neither a TensorBoard writer nor a directory to write to");
 }
 
-FigureSink::~FigureSink() {
-  if (scalars_) std::fclose(scalars_);
-}
+FigureSink::~FigureSink() = default;
 
 void FigureSink::image(const std::string& tag, const std::string& encoded, int64_t step, const std::string& description) {
   int w = 0, h = 0;
@@ -61,18 +57,15 @@ void FigureSink::scalar(const std::string& tag, double value, int64_t step) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!scalars_) {
     ensure_writable_directory(directory_);
-    const std::string path = (std::filesystem::path(directory_) / "callback-scalars.csv").string();
-    scalars_ = std::fopen(path.c_str(), "w");
-    GLASSBOX_CHECK(scalars_ != nullptr, path, ": cannot write (", std::strerror(errno), ")");
-    std::fputs("step,name,value\n", scalars_);
+    scalars_ = std::make_unique<train::CsvLogger>((std::filesystem::path(directory_) / "callback-scalars.csv").string());
   }
-  std::fprintf(scalars_, "%lld,%s,%.9g\n", static_cast<long long>(step), tag.c_str(), value);
+  scalars_->log_metrics({{tag, value}}, step);
 }
 
 void FigureSink::flush() {
   if (writer_) writer_->flush();
   std::lock_guard<std::mutex> lock(mutex_);
-  if (scalars_) std::fflush(scalars_);
+  if (scalars_) scalars_->flush();
 }
 
 }  // namespace glassbox::callbacks

@@ -3,7 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
-#include <cstdio>
+#include <fmt/format.h>
 
 #include "glassbox/explain/attribution.h"
 #include "glassbox/explain/figures.h"
@@ -51,10 +51,8 @@ void AttributionCallback::log(models::Classifier& model, int64_t step, const std
   std::vector<std::string> titles;
   for (int64_t i = 0; i < x.size(0); ++i) {
     const int64_t label = y_[i].item<int64_t>(), pred = p[i].argmax().item<int64_t>();
-    char t[96];
-    std::snprintf(t, sizeof t, "%s: sees %s %.2f", explain::class_name(options_.class_names(), label).c_str(),
-                  explain::class_name(options_.class_names(), pred).c_str(), p[i][pred].item<double>());
-    titles.push_back(t);
+    titles.push_back(fmt::format("{}: sees {} {:.2f}", explain::class_name(options_.class_names(), label),
+                                 explain::class_name(options_.class_names(), pred), p[i][pred].item<double>()));
   }
   const at::Tensor images = options_.normalization().invert(x).to(at::kCPU);
   const std::string tag = options_.tag() + "/" + options_.method();
@@ -105,14 +103,13 @@ void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
                                                                            .norm(options_.norm())
                                                                            .stop_probability(options_.stop_probability())
                                                                            .normalization(options_.normalization())));
-    char description[160];
-    std::snprintf(description, sizeof description, "probe %lld (%s) morphed toward %s: p %.3f -> %.3f in %zu steps",
-                  static_cast<long long>(i), explain::class_name(options_.class_names(), label).c_str(),
-                  explain::class_name(options_.class_names(), target).c_str(), t->target_probability.front(),
-                  t->target_probability.back(), t->frames.size() - 1);
+    const std::string description = fmt::format(
+        "probe {} ({}) morphed toward {}: p {:.3f} -> {:.3f} in {} steps", i,
+        explain::class_name(options_.class_names(), label), explain::class_name(options_.class_names(), target),
+        t->target_probability.front(), t->target_probability.back(), t->frames.size() - 1);
     const std::string tag = options_.tag() + "/probe" + std::to_string(i);
     const std::vector<std::string> names = options_.class_names();
-    queue_.push([this, t, target, names, tag, step = ctx.global_step, d = std::string(description)] {
+    queue_.push([this, t, target, names, tag, step = ctx.global_step, d = description] {
       sink_->image(tag, explain::render_morph_gif(*t, target, names), step, d);
     });
     ++animations_;

@@ -14,8 +14,11 @@
 #include "glassbox/explain/figures.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/atomic-file.h"
+#include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
+#include "flags.h"
 #include "model-source.h"
+#include "outputs.h"
 
 namespace glassbox::cli {
 namespace {
@@ -29,6 +32,7 @@ struct ConfusedArgs {
 };
 
 void run_confused(const ConfusedArgs& a) {
+  check_output_directory("--out", a.out);
   LoadedModel m = load_model(a.model);
   const data::Dataset d = load_split(a.model, m);
   ensure_writable_directory(a.out);
@@ -49,8 +53,8 @@ void run_confused(const ConfusedArgs& a) {
                                                         m.class_names);
     for (size_t i = 0; i < r.ranked.size(); ++i) {
       const auto& s = r.ranked[i];
-      char name[64];
-      std::snprintf(name, sizeof name, "rank%03zu-index%lld.png", i, static_cast<long long>(s.index));
+      const std::string name = "rank" + std::string(i < 10 ? "00" : i < 100 ? "0" : "") + std::to_string(i) + "-index" +
+                               std::to_string(s.index) + ".png";
       if (!figures[i].vanished) write_file_atomically((std::filesystem::path(a.out) / name).string(),
                                                       explain::render_confusion_figure(figures[i]));
       index["ranked"].push_back({{"rank", i}, {"index", s.index}, {"label", s.label}, {"class_a", s.class_a},
@@ -69,7 +73,7 @@ void run_confused(const ConfusedArgs& a) {
   }
   index["pair_counts"] = pairs;
   index["mining_seconds"] = mining_s;
-  write_file_atomically((std::filesystem::path(a.out) / "index.json").string(), index.dump(2) + "\n");
+  write_file_atomically((std::filesystem::path(a.out) / "index.json").string(), json_text(index) + "\n");
   std::printf("mined %lld samples in %.2f s (accuracy %.4f); %zu most confused in %s (index.json, pairs.png, figures)\n",
               static_cast<long long>(r.samples), mining_s, r.accuracy, r.ranked.size(), a.out.c_str());
 }
@@ -80,11 +84,12 @@ Run add_confused_command(CLI::App& app) {
   auto a = std::make_shared<ConfusedArgs>();
   CLI::App* cmd = app.add_subcommand("confused", "Find the samples a model is most torn on, with their figures");
   add_model_options(*cmd, a->model);
-  cmd->add_option("--top", a->top, "how many of the most confused samples to explain")->capture_default_str();
+  add_integer(*cmd, "--top", a->top, 0, 100000, "how many of the most confused samples to explain");
   cmd->add_option("--rank-by", a->rank_by, "gap (logits), margin (probabilities) or entropy")
       ->check(CLI::IsMember({"gap", "margin", "entropy"}))
       ->capture_default_str();
-  cmd->add_option("--projection-factor", a->k, "k in x + k * gradient")->capture_default_str();
+  add_real(*cmd, "--projection-factor", a->k, [](double v) { return v >= 0; }, "a finite number >= 0",
+           "k in x + k * gradient");
   cmd->add_option("--out", a->out, "output directory")->capture_default_str();
   return [a] { run_confused(*a); };
 }

@@ -12,7 +12,9 @@
 #include "commands.h"
 #include "glassbox/tensorboard/event-reader.h"
 #include "glassbox/util/atomic-file.h"
+#include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
+#include "outputs.h"
 
 namespace fs = std::filesystem;
 using namespace glassbox::tensorboard;
@@ -71,7 +73,7 @@ void run_events(const EventsArgs& a) {
   GLASSBOX_CHECK(a.dump.empty() || !a.tag.empty(), "--dump needs --tag: which tag's images to write");
   const bool list_values = !a.tag.empty() && a.dump.empty();
   nlohmann::json values = nlohmann::json::array();
-  if (!a.dump.empty()) ensure_writable_directory(a.dump);
+  if (!a.dump.empty()) check_output_directory("--dump", a.dump);
 
   std::map<std::string, RunSummary> runs;
   int64_t dumped = 0;
@@ -92,7 +94,7 @@ void run_events(const EventsArgs& a) {
         if (list_values && v.tag == a.tag) {
           nlohmann::json item = {{"run", run}, {"step", event->step}, {"wall_time", event->wall_time},
                                  {"kind", kind_name(v.kind)}};
-          if (v.kind == ValueKind::scalar) item["value"] = v.scalar;
+          if (v.kind == ValueKind::scalar) item["value"] = json_number(v.scalar);
           if (v.kind == ValueKind::image)
             item["width"] = v.image.width, item["height"] = v.image.height, item["bytes"] = v.image.encoded.size();
           if (v.kind == ValueKind::text && !v.tensor.strings.empty()) item["text"] = v.tensor.strings[0];
@@ -101,6 +103,7 @@ void run_events(const EventsArgs& a) {
           values.push_back(item);
         }
         if (!a.dump.empty() && v.tag == a.tag && v.kind == ValueKind::image) {
+          if (dumped == 0) ensure_writable_directory(a.dump);  // created once there is something to put in it
           const bool gif = v.image.encoded.rfind("GIF8", 0) == 0;
           const std::string name = safe_name(run == "." ? "" : run + "-") + safe_name(v.tag) + "-step" +
                                    std::to_string(event->step) + "-" + std::to_string(dumped) + (gif ? ".gif" : ".png");
@@ -115,12 +118,13 @@ void run_events(const EventsArgs& a) {
 
   if (list_values) {
     if (a.json) {
-      std::printf("%s\n", values.dump(2).c_str());
+      std::printf("%s\n", json_text(values).c_str());
       return;
     }
     for (const auto& item : values) {
       std::printf("%s step %lld: ", item["run"].get<std::string>().c_str(), static_cast<long long>(item["step"].get<int64_t>()));
-      if (item.contains("value")) std::printf("%.9g", item["value"].get<double>());
+      if (item.contains("value")) std::printf("%s", item["value"].is_string() ? item["value"].get<std::string>().c_str()
+                                                                             : json_text(item["value"]).c_str());
       else if (item.contains("width")) std::printf("%dx%d image, %zu bytes", item["width"].get<int>(), item["height"].get<int>(),
                                                    item["bytes"].get<size_t>());
       else if (item.contains("text")) std::printf("%s", item["text"].get<std::string>().c_str());
@@ -140,19 +144,21 @@ void run_events(const EventsArgs& a) {
       out["runs"].push_back({{"run", run}, {"files", s.files}, {"tags", tags}, {"problems", s.problems}});
     }
     if (!a.dump.empty()) out["dumped"] = dumped;
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", json_text(out).c_str());
     return;
   }
   for (const auto& [run, s] : runs) {
     std::printf("run %s (%zu file%s)\n", run.c_str(), s.files.size(), s.files.size() == 1 ? "" : "s");
     for (const auto& [tag, t] : s.tags)
-      std::printf("  %-32s %-9s %6lld values  steps %lld..%lld\n", tag.c_str(), t.kind.c_str(),
+      std::printf("  %-32s %-9s %6lld values  steps %lld..%lld\n", printable_excerpt(tag, 200).c_str(), t.kind.c_str(),
                   static_cast<long long>(t.count), static_cast<long long>(t.first_step),
                   static_cast<long long>(t.last_step));
     for (const auto& p : s.problems)
       std::printf("  damaged: %s at byte %llu: %s\n", p["file"].get<std::string>().c_str(),
                   static_cast<unsigned long long>(p["offset"].get<uint64_t>()), p["reason"].get<std::string>().c_str());
   }
+  GLASSBOX_CHECK(a.dump.empty() || dumped > 0, "--tag ", printable_excerpt(a.tag), ": no images under this tag in ",
+                 a.path, " (nothing written to ", a.dump, ")");
   if (!a.dump.empty()) std::printf("wrote %lld images of %s to %s\n", static_cast<long long>(dumped), a.tag.c_str(), a.dump.c_str());
 }
 

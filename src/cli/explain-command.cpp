@@ -5,14 +5,19 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "commands.h"
 #include "glassbox/explain/attribution.h"
 #include "glassbox/explain/figures.h"
+#include "glassbox/models/model-options.h"
 #include "glassbox/render/figure.h"
 #include "glassbox/util/error.h"
+#include "flags.h"
 #include "model-source.h"
+#include "outputs.h"
 
 namespace glassbox::cli {
 namespace {
@@ -49,16 +54,17 @@ struct ExplainArgs {
 };
 
 void run_explain(const ExplainArgs& a) {
-  const explain::Method method = explain::parse_method(a.method);
-  // Bad method options fail before any work, and before any file is written.
-  const explain::AttributeOptions options = a.attribute_options();
-  (void)options;
-  try {
+  // Bad method options and output locations fail before any work, and before any file is written.
+  const explain::Method method = for_flag("--method", a.method, [&] { return explain::parse_method(a.method); });
+  const explain::AttributeOptions options = a.attribute_options();  // --score, --ig-method, --nt-type: checked when read
+  for_flag("--n-steps", std::to_string(a.n_steps), [&] {
     std::vector<double> alphas, weights;
     explain::integration_points(a.ig_method, a.n_steps, alphas, weights);
-  } catch (const Error& e) {
-    throw Error(std::string("--ig-method / --n-steps: ") + e.what());
-  }
+  });
+  const bool top2 = a.target == "top2";
+  const int64_t asked_target = top2 ? -1 : parse_integer("--target", a.target, 0, models::kMaxClasses - 1);
+  check_output_file("--out", a.out, {".png"});
+  if (!a.save_tensor.empty()) check_output_file("--save-tensor", a.save_tensor, {".pt"});
   LoadedModel m = load_model(a.model);
   int64_t label = -1;
   const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
@@ -74,32 +80,22 @@ void run_explain(const ExplainArgs& a) {
 
   at::Tensor attribution;
   int64_t target;
-  if (a.target == "top2") {
+  if (top2) {
     target = top[0].item<int64_t>();
     const auto data = explain::confusion_figure_data(*m.model, x, at::full({1}, label, x.options().dtype(at::kLong)), top.narrow(0, 0, 1),
                                                      top.narrow(0, 1, 1), a.k, m.normalization, m.class_names);
-    attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1), a.attribute_options());
+    attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1), options);
     write_output(a.out, explain::render_confusion_figure(data[0]));
   } else {
-    try {
-      size_t used = 0;
-      target = std::stoll(a.target, &used);
-      GLASSBOX_CHECK(used == a.target.size(), "--target ", a.target, ": expected a class index or top2");
-    } catch (const std::logic_error&) {
-      throw Error("--target " + a.target + ": expected a class index or top2");
-    }
+    target = asked_target;
     GLASSBOX_CHECK(target >= 0 && target < m.model->num_classes(), "--target ", target, ": out of range, the model has ",
                    m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
-    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, x.options().dtype(at::kLong)),
-                                     a.attribute_options());
+    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, x.options().dtype(at::kLong)), options);
     const at::Tensor display = m.normalization.invert(x)[0].to(at::kCPU);
     const at::Tensor probs = at::softmax(logits, 1)[0].to(at::kCPU);
     render::Figure fig(1, 3, render::FigureOptions().panel_size(140));
-    char title[160];
-    std::snprintf(title, sizeof title, "%s%s: sees %s %.2f", label >= 0 ? "true " : "",
-                  label >= 0 ? name(label).c_str() : "input", name(top[0].item<int64_t>()).c_str(),
-                  probs[top[0]].item<double>());
-    fig.at(0, 0).title = title;
+    fig.at(0, 0).title = fmt::format("{}{}: sees {} {:.2f}", label >= 0 ? "true " : "", label >= 0 ? name(label) : "input",
+                                     name(top[0].item<int64_t>()), probs[top[0]].item<double>());
     fig.at(0, 0).image = explain::to_plane(display);
     fig.at(0, 0).colormap = render::Colormap::gray;
     fig.at(0, 0).vmin = 0.0;
@@ -135,26 +131,33 @@ Run add_explain_command(CLI::App& app) {
   auto a = std::make_shared<ExplainArgs>();
   CLI::App* cmd = app.add_subcommand("explain", "Show what in an input makes the model see a class");
   add_model_options(*cmd, a->model);
-  cmd->add_option("--index", a->index, "sample index in the split")->capture_default_str();
+  add_integer(*cmd, "--index", a->index, 0, int64_t(1) << 40, "sample index in the split");
   cmd->add_option("--image", a->image, "a PNG file instead of a dataset sample");
   cmd->add_option("--method", a->method, "saliency, ixg, ig, smoothgrad or occlusion")->capture_default_str();
   cmd->add_option("--target", a->target, "a class index, or top2: the seed's 2x3 figure for the two top classes")
       ->capture_default_str();
-  cmd->add_option("--projection-factor", a->k, "k in x + k * gradient (top2 figure)")->capture_default_str();
+  add_real(*cmd, "--projection-factor", a->k, [](double v) { return v >= 0; }, "a finite number >= 0",
+           "k in x + k * gradient (top2 figure)");
   cmd->add_option("--out", a->out, "the figure (PNG)")->capture_default_str();
-  cmd->add_option("--score", a->score, "what is differentiated: logit, log_softmax or probability")->capture_default_str();
-  cmd->add_option("--n-steps", a->n_steps, "ig: integration steps")->capture_default_str();
+  cmd->add_option("--score", a->score, "what is differentiated: logit, log_softmax or probability")
+      ->check(CLI::IsMember({"logit", "log_softmax", "probability"}))
+      ->capture_default_str();
+  add_integer(*cmd, "--n-steps", a->n_steps, 1, explain::kMaxIntegrationSteps, "ig: integration steps");
   cmd->add_option("--ig-method", a->ig_method,
                   "ig: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid")
+      ->check(CLI::IsMember({"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}))
       ->capture_default_str();
-  cmd->add_option("--internal-batch-size", a->internal_batch_size, "ig: rows per pass (0 = one copy of the batch)")
+  add_integer(*cmd, "--internal-batch-size", a->internal_batch_size, 0, 1 << 20,
+              "ig: rows per pass (0 = one copy of the batch)");
+  cmd->add_option("--nt-type", a->nt_type, "smoothgrad: smoothgrad, smoothgrad_sq or vargrad")
+      ->check(CLI::IsMember({"smoothgrad", "smoothgrad_sq", "vargrad"}))
       ->capture_default_str();
-  cmd->add_option("--nt-type", a->nt_type, "smoothgrad: smoothgrad, smoothgrad_sq or vargrad")->capture_default_str();
-  cmd->add_option("--nt-samples", a->nt_samples, "smoothgrad: noisy samples")->capture_default_str();
-  cmd->add_option("--stdevs", a->stdevs, "smoothgrad: noise standard deviation (absolute)")->capture_default_str();
-  cmd->add_option("--window", a->window, "occlusion: square window side")->capture_default_str();
-  cmd->add_option("--stride", a->stride, "occlusion: window stride")->capture_default_str();
-  cmd->add_option("--save-tensor", a->save_tensor, "also save the attribution tensor for Python's torch.load");
+  add_integer(*cmd, "--nt-samples", a->nt_samples, 1, 10000, "smoothgrad: noisy samples");
+  add_real(*cmd, "--stdevs", a->stdevs, [](double v) { return v >= 0; }, "a finite number >= 0",
+           "smoothgrad: noise standard deviation (absolute)");
+  add_integer(*cmd, "--window", a->window, 1, 1 << 16, "occlusion: square window side");
+  add_integer(*cmd, "--stride", a->stride, 1, 1 << 16, "occlusion: window stride");
+  cmd->add_option("--save-tensor", a->save_tensor, "also save the attribution tensor (.pt) for Python's torch.load");
   return [a] { run_explain(*a); };
 }
 

@@ -11,9 +11,13 @@
 
 namespace {
 
-// Errors reach the user as one line: the first line of the message, without libtorch's backtrace.
+// Errors reach the user as one line: the first non-empty line of the message (libtorch's start with a
+// newline), without libtorch's backtrace.
 int fail(const std::string& message) {
-  std::fprintf(stderr, "glassbox: error: %s\n", message.substr(0, message.find('\n')).c_str());
+  const size_t start = message.find_first_not_of(" \n");
+  std::string line = start == std::string::npos ? "" : message.substr(start, message.find('\n', start) - start);
+  if (line.empty()) line = "failed without a reason (please report this)";
+  std::fprintf(stderr, "glassbox: error: %s\n", line.c_str());
   return 2;
 }
 
@@ -37,6 +41,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  } catch (const glassbox::Error& e) {  // a flag's value, checked as it was read
     return fail(e.what());
   }
   try {

@@ -4,36 +4,17 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
-#include <sstream>
 
 #include "glassbox/data/named.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/models/torchscript.h"
-#include "glassbox/render/png.h"
+#include "glassbox/data/image-decode.h"
 #include "glassbox/train/trainer.h"
-#include "glassbox/util/atomic-file.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
+#include "flags.h"
 
 namespace glassbox::cli {
-namespace {
-
-std::vector<double> parse_numbers(const std::string& text, const std::string& flag) {
-  std::vector<double> values;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    try {
-      size_t used = 0;
-      values.push_back(std::stod(part, &used));
-      GLASSBOX_CHECK(used == part.size(), flag, " ", text, ": '", part, "' is not a number");
-    } catch (const std::logic_error&) {
-      throw Error(flag + " " + text + ": '" + part + "' is not a number");
-    }
-  }
-  return values;
-}
-
-}  // namespace
 
 void add_model_options(CLI::App& cmd, ModelArgs& a) {
   cmd.add_option("--checkpoint", a.checkpoint, "a glassbox checkpoint (from glassbox train)");
@@ -41,7 +22,7 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   cmd.add_option("--normalize", a.normalize, "TorchScript input normalisation: MEAN,STD (or per channel: M1,..,S1,..)");
   cmd.add_option("--data", a.data, "mnist, fashion-mnist, or an IDX directory")->capture_default_str();
   cmd.add_option("--split", a.split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
-  cmd.add_option("--threads", a.threads, "compute threads (0 = one per core)")->capture_default_str();
+  add_integer(cmd, "--threads", a.threads, 0, max_threads(), "compute threads (0 = one per core)");
   cmd.add_option("--device", a.device, "cpu or cuda[:N]")->capture_default_str();
 }
 
@@ -61,12 +42,12 @@ LoadedModel load_model(const ModelArgs& a) {
   }
   const data::Dataset probe = data::load_idx_dataset(a.data, a.split == "train" ? data::Split::train : data::Split::test);
   if (!a.normalize.empty()) {
-    const std::vector<double> v = parse_numbers(a.normalize, "--normalize");
+    const std::vector<double> v = parse_reals("--normalize", a.normalize);
     GLASSBOX_CHECK(v.size() % 2 == 0 && !v.empty(), "--normalize ", a.normalize,
                    ": expected MEAN,STD or one mean and one std per channel");
     m.normalization.mean.assign(v.begin(), v.begin() + static_cast<long>(v.size() / 2));
     m.normalization.std.assign(v.begin() + static_cast<long>(v.size() / 2), v.end());
-    m.normalization.validate(probe.channels());
+    m.normalization.validate(probe.channels(), "--normalize " + a.normalize);
   }
   m.model = std::make_unique<models::TorchScriptClassifier>(
       a.torchscript, models::InputShape{probe.channels(), probe.height(), probe.width()});
@@ -91,7 +72,7 @@ at::Tensor load_sample(const ModelArgs& a, const LoadedModel& m, int64_t index, 
                        int64_t& label) {
   const models::InputShape s = m.model->input_shape();
   if (!image_path.empty()) {
-    const render::DecodedPng png = render::read_png_file(image_path);
+    const data::DecodedImage png = data::read_image_file(image_path);
     GLASSBOX_CHECK(png.width == s.width && png.height == s.height, image_path, ": image is ", png.width, "x", png.height,
                    ", but the model takes ", s.width, "x", s.height);
     at::Tensor hwc = at::from_blob(const_cast<uint8_t*>(png.pixels.data()), {png.height, png.width, png.channels}, at::kByte);
@@ -108,12 +89,6 @@ at::Tensor load_sample(const ModelArgs& a, const LoadedModel& m, int64_t index, 
   const data::Batch b = d.batch(index, index + 1);
   label = b.y[0].item<int64_t>();
   return b.x.to(train::parse_device(a.device));
-}
-
-void write_output(const std::string& path, const std::string& bytes) {
-  const std::string parent = std::filesystem::path(path).parent_path().string();
-  if (!parent.empty()) ensure_writable_directory(parent);
-  write_file_atomically(path, bytes);
 }
 
 }  // namespace glassbox::cli

@@ -51,7 +51,4 @@ data::Dataset load_split(const ModelArgs& args, const LoadedModel& model);
 at::Tensor load_sample(const ModelArgs& args, const LoadedModel& model, int64_t index, const std::string& image_path,
                        int64_t& label);
 
-// Writes PNG/GIF bytes, creating the parent directory.
-void write_output(const std::string& path, const std::string& bytes);
-
 }  // namespace glassbox::cli

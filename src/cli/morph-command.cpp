@@ -8,8 +8,11 @@
 #include "commands.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/morph.h"
+#include "glassbox/models/model-options.h"
 #include "glassbox/util/error.h"
+#include "flags.h"
 #include "model-source.h"
+#include "outputs.h"
 
 namespace glassbox::cli {
 namespace {
@@ -29,8 +32,10 @@ struct MorphArgs {
 
 void run_morph(const MorphArgs& a) {
   const std::string extension = std::filesystem::path(a.out).extension().string();
-  GLASSBOX_CHECK(extension == ".gif" || extension == ".png", "--out ", a.out, ": expected a .gif or .png file");
+  check_output_file("--out", a.out, {".gif", ".png"});
   LoadedModel m = load_model(a.model);
+  GLASSBOX_CHECK(a.target < m.model->num_classes(), "--target ", a.target, ": out of range, the model has ",
+                 m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
   int64_t label = -1;
   const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
   const explain::MorphTrajectory t = explain::morph(*m.model, x,
@@ -55,16 +60,17 @@ Run add_morph_command(CLI::App& app) {
   auto a = std::make_shared<MorphArgs>();
   CLI::App* cmd = app.add_subcommand("morph", "Morph an input toward a class by gradient ascent");
   add_model_options(*cmd, a->model);
-  cmd->add_option("--index", a->index, "sample index in the split")->capture_default_str();
+  add_integer(*cmd, "--index", a->index, 0, int64_t(1) << 40, "sample index in the split");
   cmd->add_option("--image", a->image, "a PNG file instead of a dataset sample");
-  cmd->add_option("--target", a->target, "the class to morph toward")->required();
-  cmd->add_option("--steps", a->steps, "at most this many steps")->capture_default_str();
-  cmd->add_option("--step-size", a->step_size, "per-pixel step (RMS for l2, max for linf), pixels in [0, 1]")
-      ->capture_default_str();
+  add_integer(*cmd, "--target", a->target, 0, models::kMaxClasses - 1, "the class to morph toward")->required();
+  add_integer(*cmd, "--steps", a->steps, 1, 100000, "at most this many steps");
+  add_real(*cmd, "--step-size", a->step_size, [](double v) { return v > 0; }, "a finite number > 0",
+           "per-pixel step (RMS for l2, max for linf), pixels in [0, 1]");
   cmd->add_option("--norm", a->norm, "l2 or linf")->check(CLI::IsMember({"l2", "linf"}))->capture_default_str();
-  cmd->add_option("--eps", a->eps, "budget around the start, in --norm (0 = none)")->capture_default_str();
-  cmd->add_option("--stop-probability", a->stop_probability, "stop once the target has this probability")
-      ->capture_default_str();
+  add_real(*cmd, "--eps", a->eps, [](double v) { return v >= 0; }, "a finite number >= 0",
+           "budget around the start, in --norm (0 = none)");
+  add_real(*cmd, "--stop-probability", a->stop_probability, [](double v) { return v > 0 && v <= 1; },
+           "a probability in (0, 1]", "stop once the target has this probability");
   cmd->add_option("--out", a->out, "an animated .gif, or a .png of start, end and change")->capture_default_str();
   return [a] { run_morph(*a); };
 }

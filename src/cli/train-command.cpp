@@ -1,15 +1,19 @@
-// glassbox train: fit a built-in model on an IDX dataset, with metrics, checkpoints and a summary.
+// glassbox train: fit a built-in model on a dataset, with metrics, checkpoints and a summary.
+// Every flag, the data and the model are checked before the run directory is created or claimed.
 #include <CLI/CLI.hpp>
 #include <torch/utils.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
+#include "flags.h"
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
 #include "glassbox/data/named.h"
@@ -18,10 +22,13 @@
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/train/console-logger.h"
 #include "glassbox/train/csv-logger.h"
+#include "glassbox/train/run-directory.h"
 #include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
-#include "glassbox/util/atomic-file.h"
+#include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/threads.h"
+#include "outputs.h"
 
 namespace glassbox::cli {
 namespace {
@@ -31,7 +38,7 @@ struct TrainArgs {
   std::string model = "linear";
   int64_t epochs = 1;
   int64_t batch_size = 64;
-  double lr = 0.005;
+  double lr = 0;  // 0: the architecture's default
   std::string optimizer = "adam";
   double momentum = 0.9;
   uint64_t seed = 0;
@@ -59,49 +66,51 @@ struct TrainArgs {
   bool quiet = false;
 };
 
+bool wants(const TrainArgs& a, const char* callback) {
+  return std::find(a.callbacks.begin(), a.callbacks.end(), callback) != a.callbacks.end();
+}
+
 // The callbacks named by --callbacks, their figures to TensorBoard (or PNG files under the logdir).
 void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<tensorboard::SummaryWriter> writer,
                    const data::Dataset& val, const data::Normalization& normalization) {
-  if (a.callbacks.empty()) return;  // names and --logdir were checked by run_train before any work
+  if (a.callbacks.empty()) return;  // names and --logdir were checked before any work
   auto sink = std::make_shared<callbacks::FigureSink>(writer, (std::filesystem::path(a.logdir) / "figures").string());
   const std::vector<std::string>& names = val.class_names();  // explain::class_name covers missing ones
-  for (const std::string& name : a.callbacks) {
-    if (name == "confused") {
-      trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
-          callbacks::ConfusedLogitOptions(a.confused_top_k)
-              .projection_factor(a.projection_factor)
-              .min_logit_value(a.confused_min_logit)
-              .logging_batch_interval(a.confused_interval)
-              .max_logit_difference(a.confused_max_diff)
-              .normalization(normalization)
-              .class_names(names),
-          sink));
-    } else if (name == "attribution") {
-      at::Tensor x, y;
-      callbacks::first_probes(val, std::min(a.probes, val.size()), x, y);
-      trainer.add_callback(std::make_shared<callbacks::AttributionCallback>(
-          callbacks::AttributionCallbackOptions().method(a.attribution_method).normalization(normalization).class_names(names),
-          x, y, sink));
-    } else if (name == "morph") {
-      at::Tensor x, y;
-      callbacks::first_probes(val, std::min(a.morph_probes, val.size()), x, y);
-      trainer.add_callback(std::make_shared<callbacks::MorphCallback>(
-          callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x, y,
-          sink));
-    }
+  if (wants(a, "confused"))
+    trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
+        callbacks::ConfusedLogitOptions(a.confused_top_k)
+            .projection_factor(a.projection_factor)
+            .min_logit_value(a.confused_min_logit)
+            .logging_batch_interval(a.confused_interval)
+            .max_logit_difference(a.confused_max_diff)
+            .normalization(normalization)
+            .class_names(names),
+        sink));
+  if (wants(a, "attribution")) {
+    at::Tensor x, y;
+    callbacks::first_probes(val, std::min(a.probes, val.size()), x, y);
+    trainer.add_callback(std::make_shared<callbacks::AttributionCallback>(
+        callbacks::AttributionCallbackOptions().method(a.attribution_method).normalization(normalization).class_names(names),
+        x, y, sink));
+  }
+  if (wants(a, "morph")) {
+    at::Tensor x, y;
+    callbacks::first_probes(val, std::min(a.morph_probes, val.size()), x, y);
+    trainer.add_callback(std::make_shared<callbacks::MorphCallback>(
+        callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x, y,
+        sink));
   }
 }
 
 void run_train(const TrainArgs& a) {
-  // Check the flags and the output locations before any work or any file: nothing is trained only to
-  // fail on writing, and a bad flag leaves nothing behind.
+  // 1. Flags (their ranges were checked as they were read).
   for (const std::string& name : a.callbacks)
-    GLASSBOX_CHECK(name == "confused" || name == "attribution" || name == "morph", "--callbacks ", name,
-                   ": unknown callback, expected confused, attribution or morph");
+    GLASSBOX_CHECK(name == "confused" || name == "attribution" || name == "morph", "--callbacks ",
+                   printable_excerpt(name), ": unknown callback, expected confused, attribution or morph");
   GLASSBOX_CHECK(a.callbacks.empty() || !a.logdir.empty(), "--callbacks ", a.callbacks.empty() ? "" : a.callbacks.front(),
                  ": needs --logdir, where the figures go");
-  if (std::find(a.callbacks.begin(), a.callbacks.end(), "attribution") != a.callbacks.end())
-    explain::parse_method(a.attribution_method);
+  if (wants(a, "attribution"))
+    for_flag("--attribution-method", a.attribution_method, [&] { return explain::parse_method(a.attribution_method); });
   const train::TrainerOptions options = train::TrainerOptions()
                                             .max_epochs(a.epochs)
                                             .batch_size(a.batch_size)
@@ -111,21 +120,15 @@ void run_train(const TrainArgs& a) {
                                             .seed(a.seed)
                                             .threads(a.threads)
                                             .device(a.device)
-                                            .resume_from(a.resume)
                                             .log_every_n_steps(a.log_every_n_steps)
                                             .quiet(a.quiet);
+  train::parse_device(a.device);
   train::validate_options(options);
-  std::string checkpoint_dir;
-  if (!a.logdir.empty()) {
-    ensure_writable_directory(a.logdir);
-    checkpoint_dir = (std::filesystem::path(a.logdir) / "checkpoints").string();
-    ensure_writable_directory(checkpoint_dir);
-  }
-  if (!a.summary_json.empty()) {
-    const std::string parent = std::filesystem::path(a.summary_json).parent_path().string();
-    ensure_writable_directory(parent.empty() ? "." : parent);
-  }
+  // 2. Output locations, without creating anything.
+  if (!a.logdir.empty()) check_output_directory("--logdir", a.logdir);
+  if (!a.summary_json.empty()) check_output_file("--summary-json", a.summary_json, {".json"});
 
+  // 3. The data and the model.
   const data::Dataset all = data::load_idx_dataset(a.data, data::Split::train);
   std::vector<int64_t> sizes = data::default_train_val_sizes(all.size());
   if (a.train_size > 0) {
@@ -133,18 +136,23 @@ void run_train(const TrainArgs& a) {
                    " images, expected fewer so that some remain for validation");
     sizes = {a.train_size, all.size() - a.train_size};
   }
-  GLASSBOX_CHECK(sizes[0] > 0 && sizes[1] > 0, a.data, ": ", all.size(), " images are too few to split into ",
+  GLASSBOX_CHECK(sizes[0] > 0 && sizes[1] > 0, "--data ", a.data, ": ", all.size(), " images are too few to split into ",
                  "training and validation");
   std::vector<data::Dataset> parts = data::random_split(all, sizes, a.seed);
 
   torch::manual_seed(a.seed);
   std::unique_ptr<models::ModuleClassifier> model;
   data::Normalization normalization;
+  int64_t resumed_step = -1;
+  std::optional<models::CheckpointFile> resumed;
   if (!a.resume.empty()) {
     // A resumed run sees its inputs exactly as before: the normalisation comes from the checkpoint.
-    models::Checkpoint ckpt = models::load_checkpoint(a.resume);
-    model = std::move(ckpt.model);
-    normalization = ckpt.meta.normalization;
+    const models::CheckpointFile& checkpoint = resumed.emplace(a.resume);
+    model = checkpoint.make_model();
+    normalization = checkpoint.meta().normalization;
+    resumed_step = checkpoint.meta().global_step;
+    GLASSBOX_CHECK(checkpoint.meta().epoch < a.epochs, "--resume ", a.resume, ": already trained ",
+                   checkpoint.meta().epoch, " epochs, nothing left for --epochs ", a.epochs);
   } else {
     if (a.normalize) normalization = parts[0].compute_normalization();
     model = models::make_model(
@@ -155,10 +163,18 @@ void run_train(const TrainArgs& a) {
   parts[0].set_normalization(normalization);
   parts[1].set_normalization(normalization);
 
+  // 4. Only now: the run directory, claimed for this run.
+  std::optional<train::RunDirectory> run;
+  std::string checkpoint_dir;
+  if (!a.logdir.empty()) {
+    run.emplace(a.logdir, !a.resume.empty(), "--logdir");
+    checkpoint_dir = (std::filesystem::path(a.logdir) / "checkpoints").string();
+  }
   train::Trainer trainer(train::TrainerOptions(options).checkpoint_dir(checkpoint_dir));
   std::shared_ptr<tensorboard::SummaryWriter> writer;
   if (!a.logdir.empty()) {
-    trainer.add_logger(std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string()));
+    trainer.add_logger(
+        std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string(), resumed_step));
     if (!a.no_tensorboard) {
       auto tb = std::make_shared<train::TensorBoardLogger>(a.logdir);
       writer = tb->shared_writer();
@@ -170,7 +186,7 @@ void run_train(const TrainArgs& a) {
                             a.data.c_str(), static_cast<long long>(parts[0].size()),
                             static_cast<long long>(parts[1].size()), static_cast<long long>(a.epochs));
   std::fflush(stdout);
-  const train::FitResult r = trainer.fit(*model, parts[0], parts[1]);
+  const train::FitResult r = trainer.fit(*model, parts[0], parts[1], resumed ? &*resumed : nullptr);
 
   std::printf("val_loss %.4f  val_acc %.4f  seconds %.2f  samples/s %.0f  checkpoint %s\n", r.val_loss, r.val_acc,
               r.seconds, r.samples_per_second,
@@ -181,63 +197,64 @@ void run_train(const TrainArgs& a) {
                         {"samples_per_s", r.samples_per_second}, {"checkpoint", r.best_checkpoint},
                         {"last_checkpoint", r.last_checkpoint},  {"model", model->name()},
                         {"data", a.data}};
-    write_file_atomically(a.summary_json, j.dump(2) + "\n");
+    write_output(a.summary_json, json_text(j) + "\n");
   }
 }
 
 }  // namespace
 
 Run add_train_command(CLI::App& app) {
-  auto args = std::make_shared<TrainArgs>();
+  auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model on an IDX dataset, with checkpoints and metrics");
-  cmd->add_option("--data", args->data, "mnist, fashion-mnist, or an IDX directory")->capture_default_str();
-  cmd->add_option("--model", args->model, "linear (the seed's), logreg, mlp or cnn")
+  const auto positive = [](double v) { return v > 0; };
+  const auto any = [](double) { return true; };
+  cmd->add_option("--data", a->data, "mnist, fashion-mnist, or an IDX directory")->capture_default_str();
+  cmd->add_option("--model", a->model, "linear (the seed's), logreg, mlp or cnn")
       ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn"}))
       ->capture_default_str();
-  cmd->add_option("--epochs", args->epochs, "epochs to train (in total, when resuming)")->capture_default_str();
-  cmd->add_option("--batch-size", args->batch_size, "training batch size")->capture_default_str();
-  cmd->add_option("--lr", args->lr, "learning rate")->capture_default_str();
-  cmd->add_option("--optimizer", args->optimizer, "adam or sgd (with --momentum)")
+  add_integer(*cmd, "--epochs", a->epochs, 1, 1000000, "epochs to train (in total, when resuming)");
+  add_integer(*cmd, "--batch-size", a->batch_size, 1, 1 << 20, "training batch size");
+  add_real(*cmd, "--lr", a->lr, [](double v) { return v > 0 && v <= 10; }, "a learning rate in (0, 10]",
+           "learning rate")
+      ->default_str("0.005 for linear and logreg, 0.001 for mlp and cnn");
+  cmd->add_option("--optimizer", a->optimizer, "adam or sgd (with --momentum)")
       ->check(CLI::IsMember({"adam", "sgd"}))
       ->capture_default_str();
-  cmd->add_option("--momentum", args->momentum, "sgd momentum")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "seed for initialisation, the split and shuffling")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "compute threads (0 = one per core)")->capture_default_str();
-  cmd->add_option("--device", args->device, "cpu or cuda[:N]")->capture_default_str();
-  cmd->add_option("--logdir", args->logdir, "run directory: TensorBoard events, metrics.csv and checkpoints/ "
-                                                  "(none written without it)");
-  cmd->add_option("--summary-json", args->summary_json, "write val_loss, val_acc, epochs, seconds, samples_per_s "
-                                                        "and checkpoint as JSON to this file");
-  cmd->add_option("--resume", args->resume, "continue from this checkpoint (weights, optimizer, epoch)");
-  cmd->add_option("--train-size", args->train_size,
-                  "training samples (the rest validate); default 55,000 of 60,000, else 11/12");
-  cmd->add_option("--log-every-n-steps", args->log_every_n_steps,
-                  "log train_loss_step every n steps (and at each epoch's end)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_flag("--no-tensorboard", args->no_tensorboard,
+  add_real(*cmd, "--momentum", a->momentum, [](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)",
+           "sgd momentum");
+  add_unsigned(*cmd, "--seed", a->seed, "seed for initialisation, the split and shuffling");
+  add_integer(*cmd, "--threads", a->threads, 0, max_threads(), "compute threads (0 = one per core)");
+  cmd->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  cmd->add_option("--logdir", a->logdir, "run directory: TensorBoard events, metrics.csv and checkpoints/ "
+                                          "(none written without it); one run at a time");
+  cmd->add_option("--summary-json", a->summary_json, "write val_loss, val_acc, epochs, seconds, samples_per_s "
+                                                     "and checkpoint as JSON to this file");
+  cmd->add_option("--resume", a->resume, "continue from this checkpoint (weights, optimizer, epoch)");
+  add_integer(*cmd, "--train-size", a->train_size, 0, int64_t(1) << 40,
+              "training samples (the rest validate); 0: 55,000 of 60,000, else 11/12");
+  add_integer(*cmd, "--log-every-n-steps", a->log_every_n_steps, 1, int64_t(1) << 40,
+              "log train_loss_step every n steps (and at each epoch's end)");
+  cmd->add_flag("--no-tensorboard", a->no_tensorboard,
                 "no event files: metrics to metrics.csv only, callback figures as PNG/GIF files under LOGDIR/figures");
-  cmd->add_option("--callbacks", args->callbacks, "confused, attribution, morph (comma-separated)")->delimiter(',');
-  cmd->add_option("--confused-top-k", args->confused_top_k, "confused: figures per logging batch")->capture_default_str();
-  cmd->add_option("--confused-interval", args->confused_interval, "confused: look at every n-th batch")
+  cmd->add_option("--callbacks", a->callbacks, "confused, attribution, morph (comma-separated)")->delimiter(',');
+  add_integer(*cmd, "--confused-top-k", a->confused_top_k, 1, 1024, "confused: figures per logging batch");
+  add_integer(*cmd, "--confused-interval", a->confused_interval, 1, int64_t(1) << 40, "confused: look at every n-th batch");
+  add_real(*cmd, "--confused-min-logit", a->confused_min_logit, any, "a finite number",
+           "confused: a sample's top logit must reach this");
+  add_real(*cmd, "--confused-max-diff", a->confused_max_diff, positive, "a finite number > 0",
+           "confused: top-2 logit gap below this");
+  add_real(*cmd, "--projection-factor", a->projection_factor, [](double v) { return v >= 0; }, "a finite number >= 0",
+           "confused: k in x + k * gradient");
+  cmd->add_option("--attribution-method", a->attribution_method, "attribution: saliency, ixg, ig, smoothgrad, occlusion")
       ->capture_default_str();
-  cmd->add_option("--confused-min-logit", args->confused_min_logit, "confused: a sample's top logit must reach this")
-      ->capture_default_str();
-  cmd->add_option("--confused-max-diff", args->confused_max_diff, "confused: top-2 logit gap below this")
-      ->capture_default_str();
-  cmd->add_option("--projection-factor", args->projection_factor, "confused: k in x + k * gradient")
-      ->capture_default_str();
-  cmd->add_option("--attribution-method", args->attribution_method, "attribution: saliency, ixg, ig, smoothgrad, occlusion")
-      ->capture_default_str();
-  cmd->add_option("--probes", args->probes, "attribution: the first N validation samples")->capture_default_str();
-  cmd->add_option("--morph-probes", args->morph_probes, "morph: the first N validation samples")->capture_default_str();
-  cmd->add_option("--morph-steps", args->morph_steps, "morph: at most this many steps")->capture_default_str();
-  cmd->add_option("--hidden", args->hidden, "mlp hidden width and cnn head width")->capture_default_str();
-  cmd->add_option("--conv-channels", args->conv_channels, "cnn: channels of the first conv block (x2 in the second)")
-      ->capture_default_str();
-  cmd->add_flag("--normalize", args->normalize, "normalise inputs with the training split's mean and std");
-  cmd->add_flag("-q,--quiet", args->quiet, "print only the final summary line");
-  return [args] { run_train(*args); };
+  add_integer(*cmd, "--probes", a->probes, 1, 256, "attribution: the first N validation samples");
+  add_integer(*cmd, "--morph-probes", a->morph_probes, 1, 64, "morph: the first N validation samples");
+  add_integer(*cmd, "--morph-steps", a->morph_steps, 1, 10000, "morph: at most this many steps");
+  add_integer(*cmd, "--hidden", a->hidden, 1, 1 << 16, "mlp hidden width and cnn head width");
+  add_integer(*cmd, "--conv-channels", a->conv_channels, 1, 4096, "cnn: channels of the first conv block (x2 in the second)");
+  cmd->add_flag("--normalize", a->normalize, "normalise inputs with the training split's mean and std");
+  cmd->add_flag("-q,--quiet", a->quiet, "print only the final summary line");
+  return [a] { run_train(*a); };
 }
 
 }  // namespace glassbox::cli

@@ -24,16 +24,6 @@ at::Generator seeded_generator(uint64_t seed) {
 
 }  // namespace
 
-void Normalization::validate(int64_t channels) const {
-  GLASSBOX_CHECK(mean.size() == std.size(), "normalisation: ", mean.size(), " means but ", std.size(),
-                 " standard deviations");
-  if (mean.empty()) return;
-  GLASSBOX_CHECK(mean.size() == 1 || int64_t(mean.size()) == channels, "normalisation: ", mean.size(),
-                 " values for ", channels, " channels, expected 1 or ", channels);
-  for (double s : std) GLASSBOX_CHECK(s > 0 && std::isfinite(s), "normalisation: std ", s, ", expected > 0");
-  for (double m : mean) GLASSBOX_CHECK(std::isfinite(m), "normalisation: mean ", m, ", expected a finite value");
-}
-
 at::Tensor Normalization::apply(const at::Tensor& x) const {
   if (!enabled()) return x;
   const int64_t c = x.size(1);

@@ -41,40 +41,47 @@ uint64_t IdxArray::element_count() const {
   return n;
 }
 
-IdxArray parse_idx(const uint8_t* data, size_t size, const std::string& name, IdxKind kind) {
+IdxHeader parse_idx_header(const uint8_t* data, size_t size, const std::string& name, IdxKind kind) {
   GLASSBOX_CHECK(size > 0, name, ": empty file, expected an IDX header");
   GLASSBOX_CHECK(size >= 4, name, ": ", size, " bytes, too short for the 4-byte IDX magic");
   const uint32_t magic = read_be32(data);
-  GLASSBOX_CHECK(data[0] == 0 && data[1] == 0 && known_type(data[2]) && data[3] >= 1, name, ": magic ",
-                 hex32(magic), " is not an IDX magic (expected 0x00000801 for labels, 0x00000803 for images)");
+  GLASSBOX_CHECK(data[0] == 0 && data[1] == 0 && known_type(data[2]) && data[3] >= 1, name, ": magic ", hex32(magic),
+                 " is not an IDX magic (expected 0x00000801 for labels, 0x00000803 for images)");
   if (kind == IdxKind::images)
     GLASSBOX_CHECK(magic == 0x00000803, name, ": magic ", hex32(magic),
                    ", expected 0x00000803 (uint8 images, 3 dimensions)");
   if (kind == IdxKind::labels)
     GLASSBOX_CHECK(magic == 0x00000801, name, ": magic ", hex32(magic),
                    ", expected 0x00000801 (uint8 labels, 1 dimension)");
-
-  IdxArray array;
-  array.type = static_cast<IdxType>(data[2]);
+  IdxHeader h;
+  h.type = static_cast<IdxType>(data[2]);
   const size_t ndims = data[3];
-  const size_t header = 4 + 4 * ndims;
-  GLASSBOX_CHECK(size >= header, name, ": ", size, " bytes, too short for the header of ", ndims,
-                 " dimensions (", header, " bytes)");
-  // Count the payload in 128-bit-safe steps: a hostile header can multiply past 2^64.
+  h.header_bytes = 4 + 4 * ndims;
+  GLASSBOX_CHECK(size >= h.header_bytes, name, ": ", size, " bytes, too short for the header of ", ndims,
+                 " dimensions (", h.header_bytes, " bytes)");
+  // Count the payload in overflow-safe steps: a hostile header can multiply past 2^64.
   const uint64_t limit = std::numeric_limits<uint64_t>::max() / 16;
   uint64_t count = 1;
   for (size_t i = 0; i < ndims; ++i) {
     const uint32_t d = read_be32(data + 4 + 4 * i);
-    array.dims.push_back(d);
+    h.dims.push_back(d);
     GLASSBOX_CHECK(d == 0 || count <= limit / d, name, ": dimensions overflow (dimension ", i, " is ", d, ")");
     count *= d;
   }
-  const uint64_t payload = count * element_size(array.type);
-  const uint64_t expected = header + payload;
-  GLASSBOX_CHECK(uint64_t(size) == expected, name, ": file is ", size, " bytes, but its header (",
-                 ndims, " dimensions, ", count, " elements) says ", expected,
-                 size < expected ? " (truncated)" : " (trailing bytes)");
-  array.bytes.assign(data + header, data + size);
+  h.total_bytes = h.header_bytes + count * element_size(h.type);
+  GLASSBOX_CHECK(h.total_bytes <= kMaxIdxBytes, name, ": its header declares ", h.total_bytes, " bytes (", ndims,
+                 " dimensions, ", count, " elements), more than the ", kMaxIdxBytes, " glassbox reads");
+  return h;
+}
+
+IdxArray parse_idx(const uint8_t* data, size_t size, const std::string& name, IdxKind kind) {
+  IdxHeader h = parse_idx_header(data, size, name, kind);
+  GLASSBOX_CHECK(uint64_t(size) == h.total_bytes, name, ": file is ", size, " bytes, but its header (", h.dims.size(),
+                 " dimensions) says ", h.total_bytes, size < h.total_bytes ? " (truncated)" : " (trailing bytes)");
+  IdxArray array;
+  array.type = h.type;
+  array.dims = std::move(h.dims);
+  array.bytes.assign(data + h.header_bytes, data + size);
   return array;
 }
 

@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "glassbox/data/idx.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/file-bytes.h"
 
 namespace fs = std::filesystem;
 
@@ -23,11 +23,49 @@ std::string find_idx(const fs::path& dir, const std::string& stem) {
   throw Error(dir.string() + ": no " + stem + " or " + stem + ".gz (expected an IDX dataset directory)");
 }
 
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d >> 6) != 0x2) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+// classes.txt: one UTF-8 name per line (blank lines skipped); none when the file is absent.
 std::vector<std::string> read_class_names(const fs::path& dir) {
   std::vector<std::string> names;
-  std::ifstream in(dir / "classes.txt");
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) names.push_back(line);
+  const fs::path path = dir / "classes.txt";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return names;
+  const std::string text = read_file(path.string(), 1 << 24);
+  size_t line_no = 0, start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    GLASSBOX_CHECK(valid_utf8(line), path.string(), ": line ", line_no, " is not UTF-8 text ('",
+                   printable_excerpt(line), "'); save it as UTF-8");
+    GLASSBOX_CHECK(line.size() <= 1024, path.string(), ": line ", line_no, " is ", line.size(),
+                   " bytes long, expected a class name of at most 1024");
+    names.push_back(line);
+  }
+  GLASSBOX_CHECK(!names.empty(), path.string(), ": no class names (one per line expected)");
   return names;
 }
 
@@ -41,14 +79,11 @@ std::string resolve_dataset_dir(const std::string& name_or_path) {
     std::vector<fs::path> roots;
     if (const char* env = std::getenv("GLASSBOX_DATA")) roots.emplace_back(env);
     roots.emplace_back("data");
-#ifdef GLASSBOX_SOURCE_DATA_DIR
-    roots.emplace_back(GLASSBOX_SOURCE_DATA_DIR);
-#endif
     for (const auto& root : roots)
       if (fs::is_directory(root / name_or_path)) return (root / name_or_path).string();
-    throw Error("--data " + name_or_path + ": no such dataset (looked in $GLASSBOX_DATA, ./data" +
-                std::string(roots.size() > 2 ? " and the source tree's data/" : "") +
-                "; run scripts/setup to prepare mnist and fashion-mnist)");
+    throw Error("--data " + printable_excerpt(name_or_path) +
+                ": no such dataset (looked in $GLASSBOX_DATA and ./data; run scripts/setup to prepare mnist and "
+                "fashion-mnist)");
   }
   throw Error(name_or_path + ": no such directory (expected an IDX dataset directory)");
 }
@@ -63,6 +98,20 @@ Dataset load_idx_dataset(const std::string& name_or_path, Split split) {
   std::vector<std::string> names = read_class_names(dir);
   const int64_t classes = validate_labels(images, images_path, labels, labels_path,
                                           static_cast<int64_t>(names.size()));
+  if (names.empty()) {
+    // Without classes.txt the class count is inferred from the labels: every class up to the largest
+    // label must occur, or one stray label (255) would silently make a 256-class model.
+    std::vector<int64_t> seen(static_cast<size_t>(classes), 0);
+    int64_t at_max = 0;
+    for (size_t i = 0; i < labels.bytes.size(); ++i) {
+      ++seen[labels.bytes[i]];
+      if (labels.bytes[i] == classes - 1) at_max = static_cast<int64_t>(i);
+    }
+    for (int64_t c = 0; c < classes; ++c)
+      GLASSBOX_CHECK(seen[static_cast<size_t>(c)] > 0, labels_path, ": the largest label is ", classes - 1, " (at index ",
+                     at_max, "), but label ", c, " never occurs; without ", (dir / "classes.txt").string(),
+                     " every class up to the largest label must (add classes.txt naming each class)");
+  }
   GLASSBOX_CHECK(images.dims[0] > 0, images_path, ": 0 images, expected at least one");
   const int64_t n = images.dims[0], h = images.dims[1], w = images.dims[2];
   GLASSBOX_CHECK(h > 0 && w > 0, images_path, ": image size ", h, "x", w, ", expected positive");

@@ -69,7 +69,7 @@ at::Tensor input_x_gradient(models::Classifier& model, const at::Tensor& x, cons
 }
 
 void integration_points(const std::string& method, int64_t n, std::vector<double>& alphas, std::vector<double>& weights) {
-  GLASSBOX_CHECK(n >= 1, "n_steps ", n, ": expected at least 1");
+  GLASSBOX_CHECK(n >= 1 && n <= kMaxIntegrationSteps, "n_steps ", n, ": expected 1..", kMaxIntegrationSteps);
   alphas.clear();
   weights.clear();
   if (method == "gausslegendre") {
@@ -94,8 +94,8 @@ void integration_points(const std::string& method, int64_t n, std::vector<double
   else if (method == "riemann_right") offset = 1;
   else if (method == "riemann_middle") offset = 0.5;
   else
-    throw Error("method " + method + ": expected gausslegendre, riemann_left, riemann_right, riemann_middle or "
-                "riemann_trapezoid");
+    throw Error("method '" + printable_excerpt(method) + "': expected gausslegendre, riemann_left, riemann_right, "
+                "riemann_middle or riemann_trapezoid");
   for (int64_t i = 0; i < n; ++i) {
     alphas.push_back((double(i) + offset) / double(n));
     weights.push_back(1.0 / double(n));
@@ -164,17 +164,28 @@ at::Tensor occlusion(models::Classifier& model, const at::Tensor& x, const at::T
   GLASSBOX_CHECK(o.window_h() >= 1 && o.window_w() >= 1 && o.window_h() <= x.size(2) && o.window_w() <= x.size(3),
                  "occlusion window ", o.window_h(), "x", o.window_w(), ": expected 1.. the image size ", x.size(2), "x",
                  x.size(3));
-  GLASSBOX_CHECK(o.stride_h() >= 1 && o.stride_w() >= 1, "occlusion strides must be positive");
+  GLASSBOX_CHECK(o.stride_h() >= 1 && o.stride_w() >= 1 && o.stride_h() <= x.size(2) && o.stride_w() <= x.size(3),
+                 "occlusion strides ", o.stride_h(), "x", o.stride_w(), ": expected 1.. the image size ", x.size(2), "x",
+                 x.size(3));
   models::EvalModeGuard eval(model);
   torch::autograd::AutoGradMode no_grad(false);
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   const at::Tensor base_scores = target_scores(model.forward(x), targets, o.score());
   at::Tensor total = at::zeros({B, 1, H, W}, x.options());
   at::Tensor count = at::zeros({1, 1, H, W}, x.options());
-  struct Window { int64_t y, x; };
+  struct Window { int64_t y, x, h, w; };
+  // Captum's count: ceil((H - h) / s) + 1 starts per axis, at multiples of the stride; the last window
+  // is clipped at the border.
+  auto starts = [](int64_t size, int64_t window, int64_t stride) {
+    std::vector<int64_t> out;
+    const int64_t count = (size - window + stride - 1) / stride + 1;  // size >= window >= 1, stride >= 1
+    for (int64_t i = 0; i < count; ++i) out.push_back(i * stride);
+    return out;
+  };
   std::vector<Window> windows;
-  for (int64_t y = 0; y + o.window_h() <= H; y += o.stride_h())
-    for (int64_t xx = 0; xx + o.window_w() <= W; xx += o.stride_w()) windows.push_back({y, xx});
+  for (int64_t y : starts(H, o.window_h(), o.stride_h()))
+    for (int64_t xx : starts(W, o.window_w(), o.stride_w()))
+      windows.push_back({y, xx, std::min(o.window_h(), H - y), std::min(o.window_w(), W - xx)});
   const int64_t per_eval = std::max<int64_t>(1, o.perturbations_per_eval());
   for (size_t w0 = 0; w0 < windows.size(); w0 += static_cast<size_t>(per_eval)) {
     const size_t w1 = std::min(windows.size(), w0 + static_cast<size_t>(per_eval));
@@ -182,19 +193,18 @@ at::Tensor occlusion(models::Classifier& model, const at::Tensor& x, const at::T
     at::Tensor batch = x.unsqueeze(0).repeat({k, 1, 1, 1, 1});  // [k, B, C, H, W]
     for (int64_t i = 0; i < k; ++i) {
       const Window& win = windows[w0 + static_cast<size_t>(i)];
-      batch[i].narrow(2, win.y, o.window_h()).narrow(3, win.x, o.window_w()).fill_(o.baseline());
+      batch[i].narrow(2, win.y, win.h).narrow(3, win.x, win.w).fill_(o.baseline());
     }
     const at::Tensor scores =
         target_scores(model.forward(batch.view({k * B, x.size(1), H, W})), targets.repeat({k}), o.score()).view({k, B});
     const at::Tensor drop = base_scores.unsqueeze(0) - scores;  // [k, B]
     for (int64_t i = 0; i < k; ++i) {
       const Window& win = windows[w0 + static_cast<size_t>(i)];
-      total.narrow(2, win.y, o.window_h()).narrow(3, win.x, o.window_w()).add_(drop[i].view({B, 1, 1, 1}));
-      count.narrow(2, win.y, o.window_h()).narrow(3, win.x, o.window_w()).add_(1.0);
+      total.narrow(2, win.y, win.h).narrow(3, win.x, win.w).add_(drop[i].view({B, 1, 1, 1}));
+      count.narrow(2, win.y, win.h).narrow(3, win.x, win.w).add_(1.0);
     }
   }
-  // Pixels no window covers (strides that skip the border) get 0.
-  return (total / count.clamp_min(1.0)).expand_as(x).contiguous();
+  return (total / count).expand_as(x).contiguous();
 }
 
 Method parse_method(const std::string& name) {
@@ -203,7 +213,7 @@ Method parse_method(const std::string& name) {
   if (name == "ig") return Method::integrated_gradients;
   if (name == "smoothgrad") return Method::smoothgrad;
   if (name == "occlusion") return Method::occlusion;
-  throw Error("--method " + name + ": expected saliency, ixg, ig, smoothgrad or occlusion");
+  throw Error("method '" + printable_excerpt(name) + "': expected saliency, ixg, ig, smoothgrad or occlusion");
 }
 
 const char* method_name(Method method) {

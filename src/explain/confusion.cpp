@@ -27,7 +27,12 @@ std::vector<ConfusedSample> find_confused(const at::Tensor& logits, const Confus
 }
 
 bool gradient_vanished(const at::Tensor& gradient) {
-  return !gradient.defined() || !at::isfinite(gradient).all().item<bool>() || gradient.abs().max().item<double>() == 0.0;
+  return !gradient.defined() || gradients_vanished(gradient.unsqueeze(0))[0].item<bool>();
+}
+
+at::Tensor gradients_vanished(const at::Tensor& gradients) {
+  const at::Tensor flat = gradients.flatten(1);
+  return at::logical_or(at::logical_not(at::isfinite(flat).all(1)), flat.abs().amax(1) == 0);
 }
 
 MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, const MiningOptions& o) {

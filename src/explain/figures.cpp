@@ -3,25 +3,15 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
-#include <cstdarg>
-#include <cstdio>
+#include <fmt/format.h>
 
+#include "glassbox/explain/confusion.h"
 #include "glassbox/render/figure.h"
 #include "glassbox/render/gif.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::explain {
 namespace {
-
-std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* fmt, ...) {
-  char text[256];
-  va_list args;
-  va_start(args, fmt);
-  std::vsnprintf(text, sizeof text, fmt, args);
-  va_end(args);
-  return text;
-}
 
 render::Panel image_panel(const at::Tensor& chw, const std::string& title) {
   render::Panel p;
@@ -82,8 +72,8 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
   // A gradient that is all zero (the seed's ReLU-dead logits) has nothing to show: with skip_vanished,
   // when no sample has anything to show, they are returned flagged without the projections (two
   // passes saved on every check of a callback that mostly finds dead ties).
-  const at::Tensor alive = at::logical_and(ga.gradients.abs().flatten(1).amax(1) > 0, gb.gradients.abs().flatten(1).amax(1) > 0)
-                               .to(at::kCPU);
+  const at::Tensor alive = at::logical_not(
+      at::logical_or(gradients_vanished(ga.gradients), gradients_vanished(gb.gradients))).to(at::kCPU);
   if (skip_vanished && !alive.any().item<bool>()) {
     const at::Tensor ca = class_a.to(at::kCPU), cb = class_b.to(at::kCPU);
     for (int64_t i = 0; i < B; ++i) {
@@ -138,14 +128,14 @@ std::string render_confusion_figure(const ConfusionFigureData& d, int panel_size
   const std::string a = class_name(d.class_names, d.class_a), b = class_name(d.class_names, d.class_b);
   render::Figure fig(2, 3, render::FigureOptions().panel_size(panel_size));
   const std::string truth = d.label >= 0 ? "true " + class_name(d.class_names, d.label) + " | " : "";
-  fig.at(0, 0) = image_panel(d.x, truth + format("%s %.2f, %s %.2f", a.c_str(), d.prob_a, b.c_str(), d.prob_b));
+  fig.at(0, 0) = image_panel(d.x, truth + fmt::format("{} {:.2f}, {} {:.2f}", a, d.prob_a, b, d.prob_b));
   fig.at(0, 1) = gradient_panel(d.grad_a, "d " + a + " / dx");
   fig.at(0, 2) = gradient_panel(d.grad_b, "d " + b + " / dx");
   fig.at(1, 0) = gradient_panel(d.grad_a - d.grad_b, "d " + a + "/dx - d " + b + "/dx");
-  fig.at(1, 1) = image_panel(d.proj_a, format("x + %g d%s/dx: %s %.2f", d.k, a.c_str(),
-                                              class_name(d.class_names, d.pred_a).c_str(), d.pred_a_prob));
-  fig.at(1, 2) = image_panel(d.proj_b, format("x + %g d%s/dx: %s %.2f", d.k, b.c_str(),
-                                              class_name(d.class_names, d.pred_b).c_str(), d.pred_b_prob));
+  fig.at(1, 1) = image_panel(d.proj_a, fmt::format("x + {:g} d{}/dx: {} {:.2f}", d.k, a,
+                                                   class_name(d.class_names, d.pred_a), d.pred_a_prob));
+  fig.at(1, 2) = image_panel(d.proj_b, fmt::format("x + {:g} d{}/dx: {} {:.2f}", d.k, b,
+                                                   class_name(d.class_names, d.pred_b), d.pred_b_prob));
   return fig.to_png();
 }
 
@@ -175,8 +165,8 @@ namespace {
 render::RgbImage morph_frame(const MorphTrajectory& t, size_t i, int64_t target, const std::vector<std::string>& names,
                              int panel_size) {
   render::Figure fig(1, 1, render::FigureOptions().panel_size(panel_size));
-  fig.at(0, 0) = image_panel(t.frames[i], format("step %zu: p(%s) %.2f, sees %s", i, class_name(names, target).c_str(),
-                                                 t.target_probability[i], class_name(names, t.predicted[i]).c_str()));
+  fig.at(0, 0) = image_panel(t.frames[i], fmt::format("step {}: p({}) {:.2f}, sees {}", i, class_name(names, target),
+                                                      t.target_probability[i], class_name(names, t.predicted[i])));
   fig.at(0, 0).colorbar = false;
   return fig.render();
 }
@@ -199,11 +189,11 @@ std::string render_morph_summary(const MorphTrajectory& t, int64_t target, const
   GLASSBOX_CHECK(!t.frames.empty(), "morph: empty trajectory");
   render::Figure fig(1, 3, render::FigureOptions().panel_size(panel_size));
   const at::Tensor &first = t.frames.front(), &last = t.frames.back();
-  fig.at(0, 0) = image_panel(first, format("start: sees %s, p(%s) %.2f", class_name(names, t.predicted.front()).c_str(),
-                                           class_name(names, target).c_str(), t.target_probability.front()));
-  fig.at(0, 1) = image_panel(last, format("step %zu: sees %s, p(%s) %.2f", t.frames.size() - 1,
-                                          class_name(names, t.predicted.back()).c_str(), class_name(names, target).c_str(),
-                                          t.target_probability.back()));
+  fig.at(0, 0) = image_panel(first, fmt::format("start: sees {}, p({}) {:.2f}", class_name(names, t.predicted.front()),
+                                                class_name(names, target), t.target_probability.front()));
+  fig.at(0, 1) = image_panel(last, fmt::format("step {}: sees {}, p({}) {:.2f}", t.frames.size() - 1,
+                                               class_name(names, t.predicted.back()), class_name(names, target),
+                                               t.target_probability.back()));
   fig.at(0, 2) = gradient_panel(last - first, "change (red: ink added)");
   return fig.to_png();
 }

@@ -12,7 +12,7 @@ Score parse_score(const std::string& name) {
   if (name == "logit") return Score::logit;
   if (name == "log_softmax") return Score::log_softmax;
   if (name == "probability") return Score::probability;
-  throw Error("--score " + name + ": expected logit, log_softmax or probability");
+  throw Error("score '" + printable_excerpt(name) + "': expected logit, log_softmax or probability");
 }
 
 at::Tensor target_scores(const at::Tensor& logits, const at::Tensor& targets, Score score) {

@@ -43,17 +43,10 @@ struct CnnImpl : torch::nn::Module {
 
 }  // namespace
 
-std::vector<std::string> architecture_names() { return {"linear", "logreg", "mlp", "cnn"}; }
-
 ModuleClassifier::ModuleClassifier(const ModelOptions& options) : options_(options) {
+  validate_model_options(options);
   const InputShape& s = options.shape();
   const std::string& arch = options.architecture();
-  GLASSBOX_CHECK(s.channels > 0 && s.height > 0 && s.width > 0, "model ", arch, ": input shape ", s.channels,
-                 "x", s.height, "x", s.width, ", expected positive C x H x W");
-  GLASSBOX_CHECK(options.num_classes() >= 2, "model ", arch, ": ", options.num_classes(),
-                 " classes, expected at least 2");
-  GLASSBOX_CHECK(options.hidden() > 0 && options.conv_channels() > 0, "model ", arch,
-                 ": hidden and conv widths must be positive");
   if (arch == "linear" || arch == "logreg") {
     auto net = std::make_shared<LinearNetImpl>(s.numel(), options.num_classes(), arch == "linear");
     forward_ = [net](const at::Tensor& x) { return net->forward(x); };
@@ -62,14 +55,10 @@ ModuleClassifier::ModuleClassifier(const ModelOptions& options) : options_(optio
     auto net = std::make_shared<MlpImpl>(s.numel(), options.hidden(), options.num_classes());
     forward_ = [net](const at::Tensor& x) { return net->forward(x); };
     module_ = net;
-  } else if (arch == "cnn") {
-    GLASSBOX_CHECK(s.height >= 4 && s.width >= 4, "model cnn: input ", s.height, "x", s.width,
-                   " is too small for two 2x2 poolings, expected at least 4x4");
+  } else {
     auto net = std::make_shared<CnnImpl>(s, options.conv_channels(), options.hidden(), options.num_classes());
     forward_ = [net](const at::Tensor& x) { return net->forward(x); };
     module_ = net;
-  } else {
-    throw Error("--model " + arch + ": unknown architecture, expected linear, logreg, mlp or cnn");
   }
 }
 

@@ -46,13 +46,6 @@ std::array<std::array<uint8_t, 3>, 256> make_table(Colormap map) {
 
 }  // namespace
 
-Colormap parse_colormap(const std::string& name) {
-  if (name == "viridis") return Colormap::viridis;
-  if (name == "diverging") return Colormap::diverging;
-  if (name == "gray") return Colormap::gray;
-  throw Error("colormap " + name + ": expected viridis, diverging or gray");
-}
-
 std::array<uint8_t, 3> color_at(Colormap map, double t) {
   switch (map) {
     case Colormap::viridis: return interpolate(kViridis, t);

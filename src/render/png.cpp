@@ -65,23 +65,6 @@ std::string encode_png(const uint8_t* pixels, int width, int height, int channel
   return out;
 }
 
-DecodedPng read_png_file(const std::string& path) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  GLASSBOX_CHECK(png_image_begin_read_from_file(&image, path.c_str()) != 0, path, ": not a readable PNG (",
-                 image.message, ")");
-  DecodedPng out;
-  const bool gray = (image.format & PNG_FORMAT_FLAG_COLOR) == 0;
-  image.format = gray ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-  out.width = static_cast<int>(image.width);
-  out.height = static_cast<int>(image.height);
-  out.channels = gray ? 1 : 3;
-  out.pixels.resize(PNG_IMAGE_SIZE(image));
-  const int ok = png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr);
-  GLASSBOX_CHECK(ok != 0, path, ": corrupt PNG (", image.message, ")");
-  return out;
-}
-
 void write_png_file(const std::string& path, const std::string& bytes) { write_file_atomically(path, bytes); }
 
 }  // namespace glassbox::render

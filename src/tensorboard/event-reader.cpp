@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "glassbox/data/idx.h"
+#include "glassbox/util/file-bytes.h"
 #include "glassbox/tensorboard/crc32c.h"
 #include "glassbox/tensorboard/protobuf-wire.h"
 #include "glassbox/tensorboard/record.h"
@@ -204,8 +204,7 @@ bool decode_event(std::string_view data, Event& out, std::string& error) {
 }
 
 EventReader::EventReader(const std::string& path) : name_(path) {
-  const std::vector<uint8_t> bytes = data::read_file_bytes(path);
-  bytes_.assign(bytes.begin(), bytes.end());
+  bytes_ = read_file(path);  // event files are read as they are: TensorBoard does not inflate them either
 }
 
 EventReader::EventReader(std::string bytes, std::string name) : name_(std::move(name)), bytes_(std::move(bytes)) {}

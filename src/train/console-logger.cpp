@@ -1,5 +1,7 @@
 #include "glassbox/train/console-logger.h"
 
+#include <fmt/format.h>
+
 #include <string>
 
 namespace glassbox::train {
@@ -8,9 +10,7 @@ void ConsoleLogger::log_metrics(const std::map<std::string, double>& metrics, in
   std::string line;
   for (const auto& [name, value] : metrics) {
     if (name.size() > 5 && name.compare(name.size() - 5, 5, "_step") == 0) continue;
-    char part[96];
-    std::snprintf(part, sizeof part, "%s%s %.4f", line.empty() ? "" : "  ", name.c_str(), value);
-    line += part;
+    line += fmt::format("{}{} {:.4f}", line.empty() ? "" : "  ", name, value);
   }
   if (!line.empty()) std::fprintf(out_, "step %lld: %s\n", static_cast<long long>(step), line.c_str());
 }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/util/atomic-file.h"
@@ -26,12 +27,18 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 
+// The learning rate in effect: the option, or the architecture's default when it is 0.
+double learning_rate(const TrainerOptions& o, const models::ModuleClassifier& model) {
+  return o.learning_rate() > 0 ? o.learning_rate() : models::default_learning_rate(model.options().architecture());
+}
+
 // Options already validated (validate_options).
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, std::vector<at::Tensor> params) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, const models::ModuleClassifier& model,
+                                                        std::vector<at::Tensor> params) {
+  const double lr = learning_rate(o, model);
   if (o.optimizer() == "sgd")
-    return std::make_unique<torch::optim::SGD>(params,
-                                               torch::optim::SGDOptions(o.learning_rate()).momentum(o.momentum()));
-  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.learning_rate()));
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr).momentum(o.momentum()));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
 }
 
 void check_fits(const models::Classifier& model, const data::Dataset& d, const char* what) {
@@ -62,8 +69,8 @@ c10::Device parse_device(const std::string& text) {
 void validate_options(const TrainerOptions& o) {
   GLASSBOX_CHECK(o.max_epochs() >= 1, "--epochs ", o.max_epochs(), ": expected at least 1");
   GLASSBOX_CHECK(o.batch_size() >= 1, "--batch-size ", o.batch_size(), ": expected at least 1");
-  GLASSBOX_CHECK(o.learning_rate() > 0 && std::isfinite(o.learning_rate()), "--lr ", o.learning_rate(),
-                 ": expected a positive learning rate");
+  GLASSBOX_CHECK(o.learning_rate() >= 0 && std::isfinite(o.learning_rate()), "learning_rate ", o.learning_rate(),
+                 ": expected a positive learning rate (or 0: the architecture's default)");
   GLASSBOX_CHECK(o.optimizer() == "adam" || o.optimizer() == "sgd", "--optimizer ", o.optimizer(),
                  ": unknown optimizer, expected adam or sgd");
   GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "--momentum ", o.momentum(), ": expected 0 <= m < 1");
@@ -95,7 +102,8 @@ std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const
   return {{"val_loss", loss_sum / d.size()}, {"val_acc", double(correct) / d.size()}};
 }
 
-FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val) {
+FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val,
+                       const models::CheckpointFile* resume) {
   const TrainerOptions& o = options_;
   validate_options(o);
   GLASSBOX_CHECK(train.size() > 0, "training data is empty");
@@ -107,33 +115,32 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
   if (!o.checkpoint_dir().empty()) ensure_writable_directory(o.checkpoint_dir());
 
   model.to(device);
-  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(o, model.parameters());
+  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(o, model, model.parameters());
 
   int64_t start_epoch = 0, step = 0;
   double best_val_loss = std::numeric_limits<double>::infinity();
-  if (!o.resume_from().empty()) {
-    const models::CheckpointMeta meta = models::load_weights(o.resume_from(), model);
-    models::load_optimizer_state(o.resume_from(), *optimizer);
-    start_epoch = meta.epoch;
-    step = meta.global_step;
-    if (auto it = meta.metrics.find("best_val_loss"); it != meta.metrics.end()) best_val_loss = it->second;
-    GLASSBOX_CHECK(start_epoch < o.max_epochs(), o.resume_from(), ": already trained ", start_epoch,
-                   " epochs, nothing left for --epochs ", o.max_epochs());
+  std::optional<models::CheckpointFile> opened;
+  if (resume == nullptr && !o.resume_from().empty()) resume = &opened.emplace(o.resume_from());
+  if (resume != nullptr) {
+    const models::CheckpointFile& checkpoint = *resume;
+    checkpoint.load_weights(model);
+    checkpoint.load_optimizer_state(*optimizer);
+    const models::CheckpointMeta& resumed = checkpoint.meta();
+    start_epoch = resumed.epoch;
+    step = resumed.global_step;
+    if (auto it = resumed.metrics.find("best_val_loss"); it != resumed.metrics.end()) best_val_loss = it->second;
+    GLASSBOX_CHECK(start_epoch < o.max_epochs(), checkpoint.path(), ": already trained ", start_epoch,
+                   " epochs, nothing left for max_epochs ", o.max_epochs());
   }
 
   models::CheckpointMeta meta;
-  const models::ModelOptions& mo = model.options();
-  meta.architecture = mo.architecture();
-  meta.shape = mo.shape();
-  meta.num_classes = mo.num_classes();
-  meta.hidden = mo.hidden();
-  meta.conv_channels = mo.conv_channels();
+  meta.model = model.options();
   meta.class_names = train.class_names();
-  meta.class_names.resize(static_cast<size_t>(mo.num_classes()));
+  meta.class_names.resize(static_cast<size_t>(model.num_classes()));
   for (size_t c = train.class_names().size(); c < meta.class_names.size(); ++c) meta.class_names[c] = std::to_string(c);
   meta.normalization = train.normalization();
   meta.optimizer = o.optimizer();
-  meta.learning_rate = o.learning_rate();
+  meta.learning_rate = learning_rate(o, model);
   meta.seed = o.seed();
 
   Progress progress(o.progress() && !o.quiet());

@@ -19,8 +19,11 @@ void set_openblas_threads(int n) {
 
 }  // namespace
 
+int max_threads() { return static_cast<int>(std::max(8u, 4 * std::thread::hardware_concurrency())); }
+
 int configure_threads(int threads) {
-  GLASSBOX_CHECK(threads >= 0, "--threads ", threads, ": expected 0 (one per core) or a positive count");
+  GLASSBOX_CHECK(threads >= 0 && threads <= max_threads(), "threads ", threads, ": expected 0 (one per core) to ",
+                 max_threads());
   const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_openblas_threads(1);
   at::set_num_threads(n);

@@ -24,6 +24,8 @@ struct ConfusedLogitOptions {
   GLASSBOX_ARG(double, min_logit_value) = 5.0;           // per sample: the top logit must reach this
   GLASSBOX_ARG(int64_t, logging_batch_interval) = 20;    // look at every n-th training batch
   GLASSBOX_ARG(double, max_logit_difference) = 0.1;      // top-2 gap below this: confused
+  // Figures go to tag/image/0, tag/image/1, ... (one per figure of a step: TensorBoard keeps one image
+  // per tag and step).
   GLASSBOX_ARG(std::string, tag) = "confusing_imgs";
   GLASSBOX_ARG(data::Normalization, normalization);      // to show pixels, and clamp projections, unnormalised
   GLASSBOX_ARG(std::vector<std::string>, class_names);

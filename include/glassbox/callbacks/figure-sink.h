@@ -3,12 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "glassbox/tensorboard/summary-writer.h"
+#include "glassbox/train/csv-logger.h"
 
 namespace glassbox::callbacks {
 
@@ -30,7 +30,7 @@ class FigureSink {
   std::shared_ptr<tensorboard::SummaryWriter> writer_;
   std::string directory_;
   std::mutex mutex_;
-  std::FILE* scalars_ = nullptr;
+  std::unique_ptr<train::CsvLogger> scalars_;
   int64_t files_ = 0;
 };
 

@@ -8,19 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "glassbox/data/normalization.h"
+
 namespace glassbox::data {
-
-// Per-channel normalisation of [0, 1] pixels: (x - mean) / std. Empty vectors mean "none".
-struct Normalization {
-  std::vector<double> mean;
-  std::vector<double> std;
-
-  bool enabled() const { return !mean.empty(); }
-  // Checks sizes (1 value broadcasts to every channel) and that every std is positive.
-  void validate(int64_t channels) const;
-  at::Tensor apply(const at::Tensor& x) const;   // x: B x C x H x W floats in [0, 1]
-  at::Tensor invert(const at::Tensor& x) const;  // back to [0, 1] space, for display
-};
 
 // One batch ready for a model: float pixels in [0, 1] (normalised if asked) and int64 labels.
 struct Batch {

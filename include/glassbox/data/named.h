@@ -10,7 +10,7 @@ namespace glassbox::data {
 enum class Split { train, test };
 
 // Resolves a dataset name or path to an IDX directory. Names are looked up under $GLASSBOX_DATA,
-// then ./data, then the data directory of the glassbox source tree this was built from.
+// then ./data.
 std::string resolve_dataset_dir(const std::string& name_or_path);
 
 // Loads `<dir>/train-*` or `<dir>/t10k-*` (images and labels, raw or .gz) with full validation.

@@ -25,9 +25,16 @@ at::Tensor saliency(models::Classifier& model, const at::Tensor& x, const at::Te
 at::Tensor input_x_gradient(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                             Score score = Score::logit);
 
+// n_steps at most this: enough for any integral glassbox's users compute (Captum's examples use up to
+// a few hundred), and a bound on the work done before the first pass (Gauss-Legendre nodes are O(n^2)).
+constexpr int64_t kMaxIntegrationSteps = 4096;
+
 struct IntegratedGradientsOptions {
   GLASSBOX_ARG(int64_t, n_steps) = 50;
-  // gausslegendre | riemann_left | riemann_right | riemann_middle | riemann_trapezoid
+  // gausslegendre | riemann_left | riemann_right | riemann_middle | riemann_trapezoid (Captum's names).
+  // riemann_trapezoid uses the textbook weights (1/2, 1, ..., 1, 1/2) / (n - 1), which sum to 1, so that
+  // the attributions sum to F(x) - F(baseline) as IG's completeness requires; Captum's weights for it
+  // sum to (n - 1) / n, which scales its attributions by that factor.
   GLASSBOX_ARG(std::string, method) = "gausslegendre";
   // Rows (scaled inputs) per forward/backward pass, rounded down to whole copies of the batch; bounds
   // peak memory. 0 = one copy of the batch per pass (B rows; n_steps passes). Captum's default (None)
@@ -70,7 +77,8 @@ at::Tensor noise_tunnel(const std::function<at::Tensor(const at::Tensor&)>& meth
 
 struct OcclusionOptions {
   // Sliding window over (H, W) (all channels at once) and its strides, as Captum's
-  // sliding_window_shapes=(C, h, w), strides=(C, sh, sw).
+  // sliding_window_shapes=(C, h, w), strides=(C, sh, sw). As Captum, ceil((H - h) / sh) + 1 windows per
+  // axis, the last one clipped at the border, so that every pixel is covered.
   GLASSBOX_ARG(int64_t, window_h) = 4;
   GLASSBOX_ARG(int64_t, window_w) = 4;
   GLASSBOX_ARG(int64_t, stride_h) = 2;
@@ -81,7 +89,7 @@ struct OcclusionOptions {
 };
 
 // Gradient-free cross-check: each pixel gets the mean drop of the target score over the windows that
-// cover it, when the window is replaced by the baseline.
+// cover it, when the window is replaced by the baseline (Captum's Occlusion).
 at::Tensor occlusion(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                      const OcclusionOptions& options = OcclusionOptions());
 

@@ -32,6 +32,8 @@ std::vector<ConfusedSample> find_confused(const at::Tensor& logits, const Confus
 // True where a gradient [C, H, W] carries no signal (all zero, or non-finite): such samples are
 // flagged and skipped instead of drawn blank (the seed's ReLU-dead logits give exactly that).
 bool gradient_vanished(const at::Tensor& gradient);
+// The same for each sample of a batch of gradients [B, ...]: a [B] bool tensor, on their device.
+at::Tensor gradients_vanished(const at::Tensor& gradients);
 
 struct MiningOptions {
   GLASSBOX_ARG(std::string, rank_by) = "gap";  // gap (logits) | margin (probabilities) | entropy

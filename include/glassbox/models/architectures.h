@@ -7,30 +7,13 @@
 #include <vector>
 
 #include "glassbox/models/classifier.h"
-#include "glassbox/util/arg.h"
+#include "glassbox/models/model-options.h"
 
 namespace torch::nn {
 class Module;
 }
 
 namespace glassbox::models {
-
-// `linear`  the seed's LitClassifier: Linear(C*H*W, K) with ReLU applied to its output. The ReLU on the
-//           logits is kept on purpose: it is what the seed trains, and why many of its logits tie at 0.
-// `logreg`  the same without the ReLU (multinomial logistic regression).
-// `mlp`     Linear(C*H*W, hidden) - ReLU - Linear(hidden, K).
-// `cnn`     two conv(3x3)-ReLU-maxpool(2) blocks, then Linear - ReLU - Linear.
-struct ModelOptions {
-  ModelOptions(std::string architecture, InputShape shape, int64_t num_classes)
-      : architecture_(std::move(architecture)), shape_(shape), num_classes_(num_classes) {}
-  GLASSBOX_ARG(std::string, architecture);
-  GLASSBOX_ARG(InputShape, shape);
-  GLASSBOX_ARG(int64_t, num_classes);
-  GLASSBOX_ARG(int64_t, hidden) = 256;        // mlp hidden width and cnn head width
-  GLASSBOX_ARG(int64_t, conv_channels) = 32;  // cnn: first block's channels (the second has twice as many)
-};
-
-std::vector<std::string> architecture_names();
 
 // A built-in model: a torch::nn module behind the Classifier interface.
 class ModuleClassifier : public Classifier {

@@ -8,15 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace glassbox::models {
+#include "glassbox/models/model-options.h"
 
-// What a model takes and gives: input C x H x W and the number of classes it scores.
-struct InputShape {
-  int64_t channels = 1;
-  int64_t height = 28;
-  int64_t width = 28;
-  int64_t numel() const { return channels * height * width; }
-};
+namespace glassbox::models {
 
 class Classifier {
  public:

@@ -1,10 +1,18 @@
 // TorchScript modules (saved from Python with torch.jit.script/trace + save) as Classifiers.
+//
+// A TorchScript file is a program: libtorch parses and runs the code inside it, so load only files
+// from someone you trust, as PyTorch's own documentation warns for torch.jit.load. glassbox checks the
+// zip container first (sizes, offsets, CRC-32 of every entry: a flipped bit or a truncated file is
+// caught there), then loads it once in a child process, because libtorch 1.13's parsers crash on some
+// damaged files (a byte missing from data.pkl or from a code file): the crash then becomes an error
+// message. Only then is the module loaded here, from the same bytes.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "glassbox/models/classifier.h"
+#include "glassbox/util/arg.h"
 
 namespace torch::jit {
 struct Module;
@@ -12,11 +20,17 @@ struct Module;
 
 namespace glassbox::models {
 
+struct TorchScriptOptions {
+  // Load (and run once on zeros) in a child process first. Off: faster, for files you made yourself.
+  GLASSBOX_ARG(bool, isolated_first_load) = true;
+  GLASSBOX_ARG(double, isolation_timeout_seconds) = 300;
+};
+
 class TorchScriptClassifier : public Classifier {
  public:
   // Loads `path`; runs one zero batch of `shape` to learn the class count and checks the output is
   // [B, classes] floating logits. Errors name the file and what was found.
-  TorchScriptClassifier(const std::string& path, InputShape shape);
+  TorchScriptClassifier(const std::string& path, InputShape shape, const TorchScriptOptions& options = {});
   ~TorchScriptClassifier() override;
 
   at::Tensor forward(const at::Tensor& x) override;

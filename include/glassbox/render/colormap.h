@@ -9,7 +9,6 @@
 namespace glassbox::render {
 
 enum class Colormap { viridis, diverging, gray };
-Colormap parse_colormap(const std::string& name);
 
 // The colour at t in [0, 1] (clamped; NaN draws as the low end).
 std::array<uint8_t, 3> color_at(Colormap map, double t);

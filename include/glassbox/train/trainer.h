@@ -12,6 +12,7 @@
 
 #include "glassbox/data/dataset.h"
 #include "glassbox/models/architectures.h"
+#include "glassbox/models/checkpoint.h"
 #include "glassbox/train/callback.h"
 #include "glassbox/train/logger.h"
 #include "glassbox/util/arg.h"
@@ -23,7 +24,9 @@ struct TrainerOptions {
   GLASSBOX_ARG(int64_t, batch_size) = 64;
   GLASSBOX_ARG(int64_t, eval_batch_size) = 1000;
   GLASSBOX_ARG(std::string, optimizer) = "adam";  // "adam" or "sgd" (with momentum)
-  GLASSBOX_ARG(double, learning_rate) = 0.005;   // the seed's Adam learning rate
+  // 0: the architecture's default (models::default_learning_rate: the seed's 0.005 for linear and
+  // logreg, 0.001 for mlp and cnn).
+  GLASSBOX_ARG(double, learning_rate) = 0;
   GLASSBOX_ARG(double, momentum) = 0.9;           // sgd only
   GLASSBOX_ARG(uint64_t, seed) = 0;
   GLASSBOX_ARG(int, threads) = 0;                 // 0 = one per core
@@ -68,8 +71,10 @@ class Trainer {
   void add_logger(std::shared_ptr<Logger> logger);
 
   // Trains `model` on `train`, validating on `val` after each epoch. The datasets' normalisation is
-  // what the model sees; it is recorded in the checkpoints.
-  FitResult fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val);
+  // what the model sees; it is recorded in the checkpoints. `resume`, when given, is used instead of
+  // opening options().resume_from() (so that a caller who read the checkpoint reads it only once).
+  FitResult fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val,
+                const models::CheckpointFile* resume = nullptr);
 
   // Mean cross-entropy and accuracy of `model` on `data`, in eval mode without gradients.
   std::map<std::string, double> evaluate(models::Classifier& model, const data::Dataset& data);

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace glassbox {
 
@@ -22,6 +23,18 @@ std::string concat(const Parts&... parts) {
   return out.str();
 }
 }  // namespace detail
+
+// `text` made printable (other bytes become '?') and cut to `max_chars`: untrusted strings (names
+// from a file, a flag's value) go into one-line messages only this way.
+inline std::string printable_excerpt(std::string_view text, size_t max_chars = 40) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max_chars; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    out += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '?';
+  }
+  if (text.size() > max_chars) out += "...";
+  return out;
+}
 
 }  // namespace glassbox
 

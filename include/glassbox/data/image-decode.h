@@ -1,0 +1,39 @@
+// Decoding image files of any size and kind into 8-bit pixels, bounded: no file can make glassbox
+// allocate more than its pixel limit allows, whatever its header claims. Free of libtorch (fuzzed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace glassbox::data {
+
+// Pillow's MAX_IMAGE_PIXELS (1024 * 1024 * 1024 / 4 / 3 = 89,478,485): beyond it an image is refused
+// as a likely decompression bomb. The environment variable GLASSBOX_MAX_IMAGE_PIXELS overrides it.
+constexpr uint64_t kDefaultMaxImagePixels = 89478485;
+uint64_t max_image_pixels();
+
+// 8-bit pixels, rows top to bottom, channels interleaved: 1 (gray) or 3 (RGB).
+struct DecodedImage {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::vector<uint8_t> pixels;
+};
+
+struct DecodeOptions {
+  uint64_t max_pixels = 0;  // 0: max_image_pixels()
+};
+
+// PNG through libpng: gray, gray + alpha, palette, RGB, RGBA, 1- to 16-bit, interlaced. Alpha is dropped
+// (as PIL's convert("RGB") does, without compositing); 16-bit samples keep their high byte (as Pillow
+// reads them); palettes and low bit depths are expanded. Gray stays one channel. Truncated or damaged
+// files, and images over the pixel limit, throw glassbox::Error naming `name`, on one line; libpng's
+// warnings are dropped, never printed.
+DecodedImage decode_png(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
+
+// Reads and decodes an image file, PNG by its signature. Errors name the path.
+DecodedImage read_image_file(const std::string& path, const DecodeOptions& options = {});
+
+}  // namespace glassbox::data

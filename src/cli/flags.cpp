@@ -1,0 +1,102 @@
+#include "flags.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::cli {
+namespace {
+
+// The value as the user typed it, made safe for a one-line message.
+std::string shown(const std::string& text) { return text.empty() ? "''" : printable_excerpt(text, 40); }
+
+bool all_digits(const std::string& s, size_t from) {
+  return s.size() > from && s.find_first_not_of("0123456789", from) == std::string::npos;
+}
+
+template <typename T>
+std::string text_of(T v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+}  // namespace
+
+int64_t parse_integer(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
+  const std::string expected = "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+  GLASSBOX_CHECK(all_digits(text, text[0] == '-' ? 1 : 0), flag, " ", shown(text), ": ", expected);
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), nullptr, 10);
+  GLASSBOX_CHECK(errno != ERANGE && v >= lo && v <= hi, flag, " ", shown(text), ": ", expected);
+  return v;
+}
+
+double parse_real(const std::string& flag, const std::string& text, const std::function<bool(double)>& ok,
+                  const std::string& expected) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = text.empty() ? NAN : std::strtod(text.c_str(), &end);
+  const bool whole = !text.empty() && end == text.c_str() + text.size() && !std::isspace(static_cast<unsigned char>(text[0]));
+  GLASSBOX_CHECK(whole && std::isfinite(v) && errno != ERANGE && ok(v), flag, " ", shown(text), ": expected ", expected);
+  return v;
+}
+
+std::vector<double> parse_reals(const std::string& flag, const std::string& text) {
+  std::vector<double> out;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');)
+    out.push_back(parse_real(flag, part, [](double) { return true; }, "comma-separated numbers, got '" + shown(part) + "'"));
+  GLASSBOX_CHECK(!out.empty(), flag, " ", shown(text), ": expected comma-separated numbers");
+  return out;
+}
+
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int64_t& target, int64_t lo, int64_t hi,
+                         const std::string& help) {
+  return cmd
+      .add_option_function<std::string>(
+          name, [&target, name, lo, hi](const std::string& v) { target = parse_integer(name, v, lo, hi); }, help)
+      ->type_name("INT")
+      ->default_str(text_of(target));
+}
+
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int& target, int lo, int hi, const std::string& help) {
+  return cmd
+      .add_option_function<std::string>(
+          name, [&target, name, lo, hi](const std::string& v) { target = static_cast<int>(parse_integer(name, v, lo, hi)); },
+          help)
+      ->type_name("INT")
+      ->default_str(text_of(target));
+}
+
+CLI::Option* add_unsigned(CLI::App& cmd, const std::string& name, uint64_t& target, const std::string& help) {
+  return cmd
+      .add_option_function<std::string>(
+          name,
+          [&target, name](const std::string& v) {
+            errno = 0;
+            const unsigned long long x = all_digits(v, 0) ? std::strtoull(v.c_str(), nullptr, 10) : 0;
+            GLASSBOX_CHECK(all_digits(v, 0) && errno != ERANGE, name, " ", shown(v),
+                           ": expected an integer in 0..18446744073709551615");
+            target = x;
+          },
+          help)
+      ->type_name("UINT")
+      ->default_str(text_of(target));
+}
+
+CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, const std::function<bool(double)>& ok,
+                      const std::string& expected, const std::string& help) {
+  return cmd
+      .add_option_function<std::string>(
+          name, [&target, name, ok, expected](const std::string& v) { target = parse_real(name, v, ok, expected); }, help)
+      ->type_name("FLOAT")
+      ->default_str(text_of(target));
+}
+
+}  // namespace glassbox::cli

@@ -1,0 +1,55 @@
+// Numeric flags, read as text and converted strictly at the CLI edge. CLI11's own conversion saturates
+// on overflow (--epochs 99999999999999999999 became INT64_MAX), wraps "-1" into 2^64 - 1 for unsigned
+// targets, reads "010" as octal and takes "nan" for a number. Here: decimal only, every value range-
+// checked, every real finite; errors are one line naming the flag, the value and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace glassbox::cli {
+
+// An integer flag within [lo, hi].
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int64_t& target, int64_t lo, int64_t hi,
+                         const std::string& help);
+CLI::Option* add_integer(CLI::App& cmd, const std::string& name, int& target, int lo, int hi, const std::string& help);
+// An unsigned integer flag (a seed): digits only.
+CLI::Option* add_unsigned(CLI::App& cmd, const std::string& name, uint64_t& target, const std::string& help);
+
+// A real flag: finite, and accepted by `ok`; `expected` says what is accepted ("a number > 0").
+CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, const std::function<bool(double)>& ok,
+                      const std::string& expected, const std::string& help);
+
+// The conversions themselves, for flags whose text means several things (--target 3 or top2).
+int64_t parse_integer(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
+double parse_real(const std::string& flag, const std::string& text, const std::function<bool(double)>& ok,
+                  const std::string& expected);
+// A comma-separated list of finite reals ("0.485,0.456,0.406").
+std::vector<double> parse_reals(const std::string& flag, const std::string& text);
+
+// Runs `f` (a library call that checks one flag's value); its glassbox::Error, "param value: reason",
+// is reported as about the flag: "FLAG VALUE: reason".
+template <typename F>
+auto for_flag(const std::string& flag, const std::string& value, F&& f) -> decltype(f());
+
+}  // namespace glassbox::cli
+
+#include "glassbox/util/error.h"
+
+template <typename F>
+auto glassbox::cli::for_flag(const std::string& flag, const std::string& value, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    const size_t colon = what.find(": ");
+    throw Error(flag + " " + printable_excerpt(value) + ": " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+  }
+}

@@ -1,0 +1,47 @@
+#include "outputs.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "glassbox/util/atomic-file.h"
+#include "glassbox/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace glassbox::cli {
+
+void check_output_file(const std::string& flag, const std::string& path, std::initializer_list<const char*> extensions) {
+  GLASSBOX_CHECK(!path.empty(), flag, ": empty, expected a file name");
+  const fs::path p(path);
+  if (extensions.size() > 0) {
+    bool known = false;
+    std::string list;
+    for (const char* e : extensions) known = known || p.extension() == e, list += (list.empty() ? "" : " or ") + std::string(e);
+    GLASSBOX_CHECK(known, flag, " ", path, ": expected a ", list, " file");
+  }
+  std::error_code ec;
+  GLASSBOX_CHECK(!fs::is_directory(p, ec), flag, " ", path, ": is a directory, expected a file");
+  const fs::path parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  GLASSBOX_CHECK(fs::is_directory(parent, ec), flag, " ", path, ": directory ", parent.string(),
+                 " does not exist (glassbox does not create it)");
+  GLASSBOX_CHECK(::access(parent.c_str(), W_OK | X_OK) == 0, flag, " ", path, ": directory ", parent.string(),
+                 " is not writable");
+}
+
+void check_output_directory(const std::string& flag, const std::string& path) {
+  GLASSBOX_CHECK(!path.empty(), flag, ": empty, expected a directory");
+  std::error_code ec;
+  for (fs::path p(path); !p.empty(); p = p.parent_path()) {
+    if (fs::exists(p, ec)) {
+      GLASSBOX_CHECK(fs::is_directory(p, ec), flag, " ", path, ": ", p.string(), " is not a directory");
+      GLASSBOX_CHECK(::access(p.c_str(), W_OK | X_OK) == 0, flag, " ", path, ": ", p.string(), " is not writable");
+      return;
+    }
+    if (p == p.parent_path()) break;
+  }
+}
+
+void write_output(const std::string& path, const std::string& bytes) { write_file_atomically(path, bytes); }
+
+}  // namespace glassbox::cli

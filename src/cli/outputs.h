@@ -1,0 +1,24 @@
+// Output locations of the commands, checked before any work so that a bad one fails with nothing
+// written, and written so that nothing half-written is ever left.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+
+namespace glassbox::cli {
+
+// A file to write: its directory must exist (glassbox never creates the parents of a file argument:
+// `--summary-json /nonexistent/x.json` once created /nonexistent), it must not be a directory, and
+// its extension one of `extensions` when given (".png"). Throws glassbox::Error naming `flag`.
+void check_output_file(const std::string& flag, const std::string& path,
+                       std::initializer_list<const char*> extensions = {});
+
+// A directory to write into (created later, with its parents, once everything else is checked): it
+// must be a directory if it exists, and nothing on its path may be a file.
+void check_output_directory(const std::string& flag, const std::string& path);
+
+// Writes `bytes` to `path` atomically (beside it, then renamed over it: a symbolic link at `path` is
+// replaced, never written through).
+void write_output(const std::string& path, const std::string& bytes);
+
+}  // namespace glassbox::cli

@@ -1,0 +1,49 @@
+#include "glassbox/util/file-bytes.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox {
+namespace {
+
+// Closes a descriptor on every path out of read_file.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::string read_file(const std::string& path, uint64_t max_bytes) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) {
+    const int err = errno;
+    GLASSBOX_CHECK(err != ENOENT, path, ": no such file");
+    throw Error(path + ": cannot open (" + std::strerror(err) + ")");
+  }
+  struct stat st {};
+  GLASSBOX_CHECK(::fstat(f.fd, &st) == 0, path, ": cannot stat (", std::strerror(errno), ")");
+  GLASSBOX_CHECK(S_ISREG(st.st_mode), path, ": not a regular file");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  GLASSBOX_CHECK(size <= max_bytes, path, ": ", size, " bytes, more than the ", max_bytes, " this reader accepts");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(f.fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    GLASSBOX_CHECK(n >= 0, path, ": cannot read (", std::strerror(errno), ")");
+    GLASSBOX_CHECK(n > 0, path, ": file shrank while being read (", done, " of ", size, " bytes)");
+    done += static_cast<size_t>(n);
+  }
+  return bytes;
+}
+
+}  // namespace glassbox
