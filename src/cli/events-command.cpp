@@ -116,6 +116,8 @@ void run_events(const EventsArgs& a) {
       summary.problems.push_back({{"file", file}, {"offset", p->offset}, {"reason", p->reason}, {"torn_tail", p->torn_tail}});
   }
 
+  GLASSBOX_CHECK(a.dump.empty() || dumped > 0, "--tag ", printable_excerpt(a.tag), ": no images under this tag in ",
+                 a.path, " (nothing written to ", a.dump, ")");
   if (list_values) {
     if (a.json) {
       std::printf("%s\n", json_text(values).c_str());
@@ -157,8 +159,6 @@ void run_events(const EventsArgs& a) {
       std::printf("  damaged: %s at byte %llu: %s\n", p["file"].get<std::string>().c_str(),
                   static_cast<unsigned long long>(p["offset"].get<uint64_t>()), p["reason"].get<std::string>().c_str());
   }
-  GLASSBOX_CHECK(a.dump.empty() || dumped > 0, "--tag ", printable_excerpt(a.tag), ": no images under this tag in ",
-                 a.path, " (nothing written to ", a.dump, ")");
   if (!a.dump.empty()) std::printf("wrote %lld images of %s to %s\n", static_cast<long long>(dumped), a.tag.c_str(), a.dump.c_str());
 }
 

@@ -50,8 +50,13 @@ double parse_real(const std::string& flag, const std::string& text, const std::f
 std::vector<double> parse_reals(const std::string& flag, const std::string& text) {
   std::vector<double> out;
   std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');)
-    out.push_back(parse_real(flag, part, [](double) { return true; }, "comma-separated numbers, got '" + shown(part) + "'"));
+  for (std::string part; std::getline(in, part, ',');) {
+    char* end = nullptr;
+    const double v = part.empty() ? NAN : std::strtod(part.c_str(), &end);
+    GLASSBOX_CHECK(!part.empty() && end == part.c_str() + part.size() && std::isfinite(v), flag, " ", shown(text), ": '",
+                   shown(part), "' is not a finite number");
+    out.push_back(v);
+  }
   GLASSBOX_CHECK(!out.empty(), flag, " ", shown(text), ": expected comma-separated numbers");
   return out;
 }
