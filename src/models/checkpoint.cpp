@@ -19,7 +19,7 @@ constexpr const char* kLegacyMetaKey = "glassbox_meta";
 constexpr const char* kOptimizerKey = "glassbox_optimizer";
 
 std::string first_line(const std::string& s) {
-  const size_t start = s.find_first_not_of('\n');
+  const size_t start = s.find_first_not_of(" \n");
   return start == std::string::npos ? "" : s.substr(start, s.find('\n', start) - start);
 }
 
@@ -31,6 +31,8 @@ std::unique_ptr<torch::serialize::InputArchive> parse_archive(const std::string&
     archive->load_from(bytes.data(), bytes.size());
   } catch (const c10::Error& e) {
     throw Error(path + ": not a readable checkpoint (" + libtorch_reason(e) + ")");
+  } catch (const std::exception& e) {  // the TorchScript importer's ErrorReport is not a c10::Error
+    throw Error(path + ": not a readable checkpoint (" + printable_excerpt(first_line(e.what()), 200) + ")");
   }
   return archive;
 }

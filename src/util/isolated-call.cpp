@@ -30,7 +30,8 @@ constexpr size_t kMaxMessage = 1024;
   } catch (...) {
     message = "unknown error";
   }
-  message = message.substr(0, message.find_first_of('\n', message.find_first_not_of('\n')));
+  const size_t start = std::min(message.size(), message.find_first_not_of(" \n"));
+  message = message.substr(start, message.find('\n', start) - start);
   if (message.size() > kMaxMessage) message.resize(kMaxMessage);
   size_t done = 0;
   while (done < message.size()) {
@@ -91,7 +92,9 @@ void run_isolated(const std::function<void()>& work, const std::string& what, do
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   GLASSBOX_CHECK(!message.empty(), what, ": the checking process failed (exit status ",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, ")");
-  throw Error(printable_excerpt(message, kMaxMessage));
+  // The child's message names `what` when it comes from glassbox; a bare one from a library gets it.
+  message = printable_excerpt(message, kMaxMessage);
+  throw Error(message.rfind(what, 0) == 0 ? message : what + ": " + message);
 }
 
 }  // namespace glassbox
