@@ -239,6 +239,12 @@ TEST(Checkpoint, HostileMetadataIsBoundedAndNeverEchoed) {
                                                                     9, "\"epoch\":1e30")));
   what = error_of([&] { load_checkpoint(dir + "/float.ckpt"); });
   EXPECT_NE(what.find("'epoch' is 1e+30, expected an integer"), std::string::npos) << what;
+  // A number JSON cannot hold in a double (found by fuzzing: it escaped as an unexpected exception type).
+  std::string overflow = legacy_meta_json("[1,4,4]", 3, "\"glassbox-checkpoint-1\"");
+  overflow.replace(overflow.find("\"epoch\":1"), 9, "\"epoch\":1e999");
+  write(dir + "/overflow.ckpt", legacy_checkpoint(*model, overflow));
+  what = error_of([&] { load_checkpoint(dir + "/overflow.ckpt"); });
+  EXPECT_NE(what.find("malformed JSON (a number out of range)"), std::string::npos) << what;
 }
 
 TEST(Checkpoint, WeightsDeclaredBeyondTheFileAreRefusedBeforeAllocation) {

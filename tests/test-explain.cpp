@@ -140,6 +140,35 @@ TEST(Occlusion, OnePixelWindowsOnALinearModelAreInputTimesWeight) {
   EXPECT_TRUE(at::allclose(occ, x * weight_rows(*m, t, x.sizes()), 1e-5, 1e-6));
 }
 
+TEST(Occlusion, WindowsCoverTheBorderAsCaptumPlacesThem) {
+  // Window 5, stride 2 on 28 x 28: Captum places ceil((28 - 5) / 2) + 1 = 13 windows per axis, starting
+  // at 0, 2, ..., 24, the last clipped to 24..27, so every pixel is covered (floor placed 12 and left
+  // the last row and column at 0). On a linear model a window's drop is the sum of x * W_t over its
+  // pixels; each pixel's attribution is the mean drop of the windows covering it, computed here by hand.
+  auto m = logreg(1, 28, 28, 3);
+  const at::Tensor x = at::rand({1, 1, 28, 28});
+  const at::Tensor t = at::tensor({2L});
+  const at::Tensor occ = occlusion(*m, x, t, OcclusionOptions().window_h(5).window_w(5).stride_h(2).stride_w(2));
+  const at::Tensor contribution = (x * weight_rows(*m, t, x.sizes()))[0][0].to(at::kDouble);
+  auto c = contribution.accessor<double, 2>();
+  std::vector<std::vector<double>> sum(28, std::vector<double>(28, 0.0)), count = sum;
+  for (int y0 = 0; y0 <= 24; y0 += 2)
+    for (int x0 = 0; x0 <= 24; x0 += 2) {
+      double drop = 0;
+      for (int y = y0; y < std::min(28, y0 + 5); ++y)
+        for (int xx = x0; xx < std::min(28, x0 + 5); ++xx) drop += c[y][xx];
+      for (int y = y0; y < std::min(28, y0 + 5); ++y)
+        for (int xx = x0; xx < std::min(28, x0 + 5); ++xx) sum[y][xx] += drop, count[y][xx] += 1;
+    }
+  auto o = occ[0][0].to(at::kDouble).contiguous();
+  auto a = o.accessor<double, 2>();
+  for (int y = 0; y < 28; ++y)
+    for (int xx = 0; xx < 28; ++xx) {
+      ASSERT_GT(count[y][xx], 0) << y << "," << xx;
+      EXPECT_NEAR(a[y][xx], sum[y][xx] / count[y][xx], 1e-4) << y << "," << xx;
+    }
+}
+
 TEST(Attribution, PerSampleTargetsEqualOneSampleAtATime) {
   torch::manual_seed(7);
   auto m = models::make_model(models::ModelOptions("cnn", {2, 8, 8}, 5).conv_channels(4).hidden(16));

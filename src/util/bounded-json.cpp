@@ -24,6 +24,8 @@ nlohmann::json parse_bounded_json(std::string_view text, const std::string& name
   } catch (const nlohmann::json::parse_error& e) {
     // e.what() quotes the input read so far: report the position only.
     throw Error(name + ": malformed JSON at byte " + std::to_string(e.byte));
+  } catch (const nlohmann::json::exception&) {  // out_of_range: a number such as 1e999 (found by fuzzing)
+    throw Error(name + ": malformed JSON (a number out of range)");
   }
 }
 
