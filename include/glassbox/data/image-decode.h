@@ -1,4 +1,4 @@
-// Decoding image files of any size and kind into 8-bit pixels, bounded: no file can make glassbox
+// Decoding image files (PNG, JPEG) of any size into 8-bit pixels, bounded: no file can make glassbox
 // allocate more than its pixel limit allows, whatever its header claims. Free of libtorch (fuzzed).
 #pragma once
 
@@ -33,7 +33,15 @@ struct DecodeOptions {
 // warnings are dropped, never printed.
 DecodedImage decode_png(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
 
-// Reads and decodes an image file, PNG by its signature. Errors name the path.
+// JPEG through libjpeg(-turbo), decoded as Pillow decodes it (accurate DCT, fancy upsampling): gray stays
+// one channel, YCbCr becomes RGB. CMYK and 12-bit JPEGs, truncated or damaged files and images over the
+// pixel limit throw glassbox::Error naming `name`; libjpeg's messages are never printed.
+DecodedImage decode_jpeg(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
+
+// Decodes PNG or JPEG bytes, told apart by their signature.
+DecodedImage decode_image(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
+
+// Reads and decodes an image file (PNG or JPEG, by its signature, whatever its name). Errors name the path.
 DecodedImage read_image_file(const std::string& path, const DecodeOptions& options = {});
 
 }  // namespace glassbox::data

@@ -1,0 +1,105 @@
+// libjpeg reports fatal errors through error_exit, which must not return: it longjmps back to
+// decode_jpeg. As in png-decode.cpp, everything with a destructor is made before setjmp.
+// jpeglib.h uses size_t and FILE without including their headers.
+#include <cstddef>
+#include <cstdio>
+
+#include <jerror.h>
+#include <jpeglib.h>
+
+#include <csetjmp>
+
+#include "glassbox/data/image-decode.h"
+#include "glassbox/util/error.h"
+
+namespace glassbox::data {
+namespace {
+
+struct ErrorState {
+  jpeg_error_mgr mgr;  // first: libjpeg hands back a pointer to it
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX] = {0};
+  bool truncated = false;
+};
+
+[[noreturn]] void on_error(j_common_ptr cinfo) {
+  auto* state = reinterpret_cast<ErrorState*>(cinfo->err);
+  if (!state->truncated) (*cinfo->err->format_message)(cinfo, state->message);  // else keep "premature end"
+  std::longjmp(state->jump, 1);
+}
+
+// Warnings (level -1) are corrupt data libjpeg works around; only running out of data matters here
+// (Pillow refuses a truncated JPEG too). Trace messages (level >= 0) are ignored; nothing is printed.
+void on_message(j_common_ptr cinfo, int level) {
+  auto* state = reinterpret_cast<ErrorState*>(cinfo->err);
+  if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF && !state->truncated) {
+    state->truncated = true;
+    (*cinfo->err->format_message)(cinfo, state->message);
+  }
+}
+
+void no_output(j_common_ptr) {}
+
+struct Decompressor {
+  jpeg_decompress_struct cinfo{};
+  bool created = false;
+  ~Decompressor() {
+    if (created) jpeg_destroy_decompress(&cinfo);
+  }
+};
+
+}  // namespace
+
+DecodedImage decode_jpeg(std::string_view bytes, const std::string& name, const DecodeOptions& options) {
+  const uint64_t max_pixels = options.max_pixels > 0 ? options.max_pixels : max_image_pixels();
+  GLASSBOX_CHECK(bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0xFF && static_cast<uint8_t>(bytes[1]) == 0xD8 &&
+                     static_cast<uint8_t>(bytes[2]) == 0xFF,
+                 name, ": not a JPEG file (no JPEG start marker)");
+  DecodedImage out;
+  ErrorState state;
+  Decompressor d;
+  d.cinfo.err = jpeg_std_error(&state.mgr);
+  state.mgr.error_exit = on_error;
+  state.mgr.emit_message = on_message;
+  state.mgr.output_message = no_output;
+  enum class Refusal { none, cmyk, too_large };
+  Refusal refusal = Refusal::none;
+  uint64_t width = 0, height = 0;
+  if (setjmp(state.jump)) {
+    // Data that ran out first is the cause, whatever libjpeg stumbled on after it.
+    throw Error(name + (state.truncated ? ": truncated JPEG (" : ": cannot decode JPEG (") +
+                printable_excerpt(state.message, 120) + ")");
+  }
+  jpeg_create_decompress(&d.cinfo);
+  d.created = true;
+  jpeg_mem_src(&d.cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&d.cinfo, TRUE);  // a 12-bit JPEG stops here: "Unsupported JPEG data precision 12"
+  width = d.cinfo.image_width;
+  height = d.cinfo.image_height;
+  if (d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK) {
+    refusal = Refusal::cmyk;
+  } else if (width * height > max_pixels) {
+    refusal = Refusal::too_large;
+  } else {
+    d.cinfo.out_color_space = d.cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    // Pillow's decoding: accurate integer DCT, fancy upsampling (libjpeg's defaults).
+    jpeg_start_decompress(&d.cinfo);
+    out.width = static_cast<int>(d.cinfo.output_width);
+    out.height = static_cast<int>(d.cinfo.output_height);
+    out.channels = d.cinfo.output_components;
+    const size_t row = static_cast<size_t>(out.width) * static_cast<size_t>(out.channels);
+    out.pixels.resize(row * static_cast<size_t>(out.height));
+    while (d.cinfo.output_scanline < d.cinfo.output_height && !state.truncated) {
+      JSAMPROW rows[1] = {out.pixels.data() + row * d.cinfo.output_scanline};
+      jpeg_read_scanlines(&d.cinfo, rows, 1);
+    }
+    if (!state.truncated) jpeg_finish_decompress(&d.cinfo);
+  }
+  GLASSBOX_CHECK(refusal != Refusal::cmyk, name, ": a CMYK JPEG, expected gray or RGB (convert it first)");
+  GLASSBOX_CHECK(refusal != Refusal::too_large, name, ": ", width, "x", height, " = ", width * height,
+                 " pixels, more than the limit of ", max_pixels, " (set GLASSBOX_MAX_IMAGE_PIXELS to allow more)");
+  GLASSBOX_CHECK(!state.truncated, name, ": truncated JPEG (", printable_excerpt(state.message, 120), ")");
+  return out;
+}
+
+}  // namespace glassbox::data
