@@ -4,9 +4,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "glassbox/util/error.h"
+#include "glassbox/util/parallel.h"
 
 namespace glassbox::data {
 namespace {
@@ -43,17 +45,67 @@ Dataset::Dataset(at::Tensor images, at::Tensor labels, int64_t num_classes, std:
   GLASSBOX_CHECK(images.dim() == 4, "dataset: images must be N x C x H x W, got ", images.dim(), " dimensions");
   GLASSBOX_CHECK(labels_.dim() == 1 && labels_.size(0) == images.size(0), "dataset: ", labels_.numel(),
                  " labels for ", images.size(0), " images");
+  images_ = images.contiguous();
+  for (int d = 0; d < 3; ++d) shape_[d] = images_.size(d + 1);
+  check(num_classes);
+}
+
+Dataset::Dataset(std::shared_ptr<const SampleSource> source, int64_t channels, int64_t height, int64_t width,
+                 at::Tensor labels, int64_t num_classes, std::vector<std::string> class_names, int threads)
+    : labels_(labels.to(at::kLong).contiguous()),
+      source_(std::move(source)),
+      source_threads_(std::max(1, threads)),
+      num_classes_(num_classes),
+      class_names_(std::move(class_names)) {
+  GLASSBOX_CHECK(source_ != nullptr, "dataset: no sample source");
+  GLASSBOX_CHECK(channels > 0 && height > 0 && width > 0, "dataset: sample shape ", channels, "x", height, "x", width,
+                 ", expected positive");
+  GLASSBOX_CHECK(labels_.dim() == 1 && labels_.size(0) == source_->size(), "dataset: ", labels_.numel(), " labels for ",
+                 source_->size(), " samples");
+  shape_[0] = channels, shape_[1] = height, shape_[2] = width;
+  check(num_classes);
+}
+
+void Dataset::check(int64_t num_classes) {
   GLASSBOX_CHECK(num_classes > 0, "dataset: class count ", num_classes, ", expected > 0");
   if (labels_.numel() > 0) {
     const int64_t lo = labels_.min().item<int64_t>(), hi = labels_.max().item<int64_t>();
     GLASSBOX_CHECK(lo >= 0 && hi < num_classes, "dataset: labels span ", lo, "..", hi, ", expected 0..",
                    num_classes - 1);
   }
-  images_ = images.contiguous();
   if (class_names_.empty())
     for (int64_t c = 0; c < num_classes; ++c) class_names_.push_back(std::to_string(c));
   GLASSBOX_CHECK(int64_t(class_names_.size()) == num_classes, "dataset: ", class_names_.size(),
                  " class names for ", num_classes, " classes");
+}
+
+std::vector<int64_t> Dataset::rows_of(const at::Tensor& positions) const {
+  GLASSBOX_CHECK(positions.dim() == 1 && positions.scalar_type() == at::kLong, "dataset: positions must be a ",
+                 "one-dimensional int64 tensor");
+  const at::Tensor pos = positions.contiguous();
+  const int64_t* p = pos.data_ptr<int64_t>();
+  const int64_t* view = indices_.defined() ? indices_.data_ptr<int64_t>() : nullptr;
+  std::vector<int64_t> rows(static_cast<size_t>(pos.numel()));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    GLASSBOX_CHECK(p[i] >= 0 && p[i] < size(), "dataset: position ", p[i], " outside 0..", size() - 1);
+    rows[i] = view ? view[p[i]] : p[i];
+  }
+  return rows;
+}
+
+at::Tensor Dataset::raw(const at::Tensor& positions) const {
+  const std::vector<int64_t> rows = rows_of(positions);
+  const int64_t count = static_cast<int64_t>(rows.size()), sample = channels() * height() * width();
+  at::Tensor out = at::empty({count, channels(), height(), width()}, at::kByte);
+  uint8_t* dst = out.data_ptr<uint8_t>();
+  if (in_memory()) {
+    const uint8_t* pixels = images_.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < count; ++i) std::memcpy(dst + i * sample, pixels + rows[i] * sample, static_cast<size_t>(sample));
+    return out;
+  }
+  // Decoded on a few threads. Errors (a file damaged since it was indexed) surface here, naming it.
+  parallel_items(count, source_threads_, [&](int64_t i) { source_->read(rows[static_cast<size_t>(i)], dst + i * sample); });
+  return out;
 }
 
 int64_t Dataset::size() const { return indices_.defined() ? indices_.numel() : labels_.numel(); }
@@ -64,15 +116,17 @@ void Dataset::set_normalization(Normalization n) {
 }
 
 Batch Dataset::batch(const at::Tensor& positions) const {
-  GLASSBOX_CHECK(positions.dim() == 1 && positions.scalar_type() == at::kLong, "dataset: batch positions must be a ",
-                 "one-dimensional int64 tensor");
-  const at::Tensor pos = positions.contiguous();
-  const int64_t count = pos.numel(), sample = channels() * height() * width();
-  const int64_t* p = pos.data_ptr<int64_t>();
-  const int64_t* view = indices_.defined() ? indices_.data_ptr<int64_t>() : nullptr;
+  Batch b;
+  if (!in_memory()) {
+    b.x = raw(positions).to(at::kFloat).div_(255.0f);
+    b.y = labels_.index_select(0, at::tensor(rows_of(positions), at::kLong));
+    if (normalization_.enabled()) b.x = normalization_.apply(b.x).contiguous();
+    return b;
+  }
+  const std::vector<int64_t> rows = rows_of(positions);
+  const int64_t count = static_cast<int64_t>(rows.size()), sample = channels() * height() * width();
   const uint8_t* pixels = images_.data_ptr<uint8_t>();
   const int64_t* all_labels = labels_.data_ptr<int64_t>();
-  Batch b;
   b.x = at::empty({count, channels(), height(), width()}, at::kFloat);
   b.y = at::empty({count}, at::kLong);
   float* x = b.x.data_ptr<float>();
@@ -84,19 +138,15 @@ Batch Dataset::batch(const at::Tensor& positions) const {
   // for the sample a few rows ahead while converting this one hides most of that latency (measured:
   // batch assembly of 64 fashion-mnist images 29 us -> 13 us).
   constexpr int64_t kAhead = 8;
-  auto row_of = [&](int64_t i) { return view ? view[p[i]] : p[i]; };
-  for (int64_t i = 0; i < count; ++i) GLASSBOX_CHECK(p[i] >= 0 && p[i] < size(), "dataset: position ", p[i],
-                                                     " outside 0..", size() - 1);
   for (int64_t i = 0; i < std::min(count, kAhead); ++i)
-    for (int64_t k = 0; k < sample; k += 64) __builtin_prefetch(pixels + row_of(i) * sample + k);
+    for (int64_t k = 0; k < sample; k += 64) __builtin_prefetch(pixels + rows[i] * sample + k);
   for (int64_t i = 0; i < count; ++i) {
     if (i + kAhead < count)
-      for (int64_t k = 0; k < sample; k += 64) __builtin_prefetch(pixels + row_of(i + kAhead) * sample + k);
-    const int64_t row = row_of(i);
-    const uint8_t* src = pixels + row * sample;
+      for (int64_t k = 0; k < sample; k += 64) __builtin_prefetch(pixels + rows[i + kAhead] * sample + k);
+    const uint8_t* src = pixels + rows[i] * sample;
     float* dst = x + i * sample;
     for (int64_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale;
-    y[i] = all_labels[row];
+    y[i] = all_labels[rows[i]];
   }
   if (normalization_.enabled()) b.x = normalization_.apply(b.x).contiguous();
   return b;
@@ -110,7 +160,10 @@ Batch Dataset::batch(int64_t begin, int64_t end) const {
 
 at::Tensor Dataset::labels() const { return indices_.defined() ? labels_.index_select(0, indices_) : labels_; }
 
-at::Tensor Dataset::images() const { return indices_.defined() ? images_.index_select(0, indices_) : images_; }
+at::Tensor Dataset::images() const {
+  if (!in_memory()) return raw(at::arange(size(), at::kLong));
+  return indices_.defined() ? images_.index_select(0, indices_) : images_;
+}
 
 Dataset Dataset::subset(const at::Tensor& positions) const {
   GLASSBOX_CHECK(positions.dim() == 1, "dataset: subset positions must be one-dimensional");
@@ -126,14 +179,30 @@ Dataset Dataset::subset(const at::Tensor& positions) const {
 }
 
 Normalization Dataset::compute_normalization() const {
-  const at::Tensor x = images().to(at::kDouble).div_(255.0);
-  Normalization n;
-  for (int64_t c = 0; c < channels(); ++c) {
-    const at::Tensor xc = x.select(1, c);
-    n.mean.push_back(xc.mean().item<double>());
-    n.std.push_back(std::max(xc.std().item<double>(), 1e-6));
+  // Exact integer sums over chunks (the same result in memory or decoded, whatever the chunking), then
+  // the mean and the unbiased standard deviation of the [0, 1] pixels per channel.
+  const int64_t c = channels(), plane = height() * width(), chunk = 1024;
+  std::vector<int64_t> sum(static_cast<size_t>(c), 0), sum_sq(static_cast<size_t>(c), 0);
+  for (int64_t begin = 0; begin < size(); begin += chunk) {
+    const at::Tensor pixels = raw(at::arange(begin, std::min(size(), begin + chunk), at::kLong));
+    const uint8_t* p = pixels.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < pixels.size(0); ++i)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const uint8_t* q = p + (i * c + ch) * plane;
+        int64_t s = 0, s2 = 0;
+        for (int64_t k = 0; k < plane; ++k) s += q[k], s2 += int64_t(q[k]) * q[k];
+        sum[static_cast<size_t>(ch)] += s, sum_sq[static_cast<size_t>(ch)] += s2;
+      }
   }
-  return n;
+  const long double n = static_cast<long double>(size()) * plane;
+  Normalization out;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const long double s = sum[static_cast<size_t>(ch)], s2 = sum_sq[static_cast<size_t>(ch)];
+    const long double var = n > 1 ? (s2 - s * s / n) / (n - 1) : 0;
+    out.mean.push_back(static_cast<double>(s / n / 255));
+    out.std.push_back(std::max(static_cast<double>(std::sqrt(std::max<long double>(var, 0)) / 255), 1e-6));
+  }
+  return out;
 }
 
 std::vector<Dataset> random_split(const Dataset& dataset, const std::vector<int64_t>& sizes, uint64_t seed) {

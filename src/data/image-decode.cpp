@@ -19,6 +19,26 @@ uint64_t max_image_pixels() {
   return v;
 }
 
+ImageInfo probe_image(std::string_view bytes, const std::string& name) {
+  if (bytes.size() >= 8 && bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n") {
+    // The IHDR chunk always comes first: length (13), "IHDR", width, height, bit depth, colour type.
+    GLASSBOX_CHECK(bytes.size() >= 33 && bytes.substr(12, 4) == "IHDR", name, ": corrupt PNG (no IHDR chunk first)");
+    auto be32 = [&](size_t at) {
+      uint32_t v = 0;
+      for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
+      return v;
+    };
+    const uint32_t w = be32(16), h = be32(20);
+    const int color = static_cast<uint8_t>(bytes[25]);
+    GLASSBOX_CHECK(w >= 1 && h >= 1 && w <= (1u << 20) && h <= (1u << 20), name, ": corrupt PNG (size ", w, "x", h, ")");
+    GLASSBOX_CHECK(color == 0 || color == 2 || color == 3 || color == 4 || color == 6, name,
+                   ": corrupt PNG (colour type ", color, ")");
+    return {static_cast<int>(w), static_cast<int>(h), color == 0 || color == 4 ? 1 : 3};
+  }
+  if (bytes.size() >= 3 && bytes.substr(0, 3) == "\xFF\xD8\xFF") return probe_jpeg(bytes, name);
+  throw Error(name + ": not a PNG or JPEG file (" + (bytes.empty() ? "empty" : "no PNG or JPEG signature") + ")");
+}
+
 DecodedImage decode_image(std::string_view bytes, const std::string& name, const DecodeOptions& options) {
   if (bytes.size() >= 8 && bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n") return decode_png(bytes, name, options);
   if (bytes.size() >= 3 && bytes.substr(0, 3) == "\xFF\xD8\xFF") return decode_jpeg(bytes, name, options);

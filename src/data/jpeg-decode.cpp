@@ -102,4 +102,27 @@ DecodedImage decode_jpeg(std::string_view bytes, const std::string& name, const 
   return out;
 }
 
+ImageInfo probe_jpeg(std::string_view bytes, const std::string& name) {
+  GLASSBOX_CHECK(bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0xFF && static_cast<uint8_t>(bytes[1]) == 0xD8,
+                 name, ": not a JPEG file (no JPEG start marker)");
+  ErrorState state;
+  Decompressor d;
+  d.cinfo.err = jpeg_std_error(&state.mgr);
+  state.mgr.error_exit = on_error;
+  state.mgr.emit_message = on_message;
+  state.mgr.output_message = no_output;
+  if (setjmp(state.jump)) {
+    throw Error(name + (state.truncated ? ": truncated JPEG (" : ": cannot decode JPEG (") +
+                printable_excerpt(state.message, 120) + ")");
+  }
+  jpeg_create_decompress(&d.cinfo);
+  d.created = true;
+  jpeg_mem_src(&d.cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&d.cinfo, TRUE);
+  const bool cmyk = d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK;
+  GLASSBOX_CHECK(!cmyk, name, ": a CMYK JPEG, expected gray or RGB (convert it first)");
+  return {static_cast<int>(d.cinfo.image_width), static_cast<int>(d.cinfo.image_height),
+          d.cinfo.num_components == 1 ? 1 : 3};
+}
+
 }  // namespace glassbox::data

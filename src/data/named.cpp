@@ -72,7 +72,7 @@ std::vector<std::string> read_class_names(const fs::path& dir) {
 }  // namespace
 
 std::string resolve_dataset_dir(const std::string& name_or_path) {
-  GLASSBOX_CHECK(!name_or_path.empty(), "--data: empty, expected mnist, fashion-mnist or an IDX directory");
+  GLASSBOX_CHECK(!name_or_path.empty(), "--data: empty, expected mnist, fashion-mnist or a dataset directory");
   if (fs::is_directory(name_or_path)) return name_or_path;
   const bool is_name = name_or_path.find('/') == std::string::npos;
   if (is_name) {
@@ -85,7 +85,7 @@ std::string resolve_dataset_dir(const std::string& name_or_path) {
                 ": no such dataset (looked in $GLASSBOX_DATA and ./data; run scripts/setup to prepare mnist and "
                 "fashion-mnist)");
   }
-  throw Error(name_or_path + ": no such directory (expected an IDX dataset directory)");
+  throw Error(printable_excerpt(name_or_path, 200) + ": no such directory (expected a dataset directory)");
 }
 
 Dataset load_idx_dataset(const std::string& name_or_path, Split split) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "glassbox/util/error.h"
@@ -22,8 +23,11 @@ struct Fd {
 
 }  // namespace
 
-std::string read_file(const std::string& path, uint64_t max_bytes) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+namespace {
+
+// Opens `path` for reading and checks it is a regular file; returns its size.
+uint64_t open_regular(const std::string& path, Fd& f) {
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (f.fd < 0) {
     const int err = errno;
     GLASSBOX_CHECK(err != ENOENT, path, ": no such file");
@@ -32,8 +36,10 @@ std::string read_file(const std::string& path, uint64_t max_bytes) {
   struct stat st {};
   GLASSBOX_CHECK(::fstat(f.fd, &st) == 0, path, ": cannot stat (", std::strerror(errno), ")");
   GLASSBOX_CHECK(S_ISREG(st.st_mode), path, ": not a regular file");
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  GLASSBOX_CHECK(size <= max_bytes, path, ": ", size, " bytes, more than the ", max_bytes, " this reader accepts");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+std::string read_exactly(const std::string& path, const Fd& f, uint64_t size) {
   std::string bytes(static_cast<size_t>(size), '\0');
   size_t done = 0;
   while (done < bytes.size()) {
@@ -44,6 +50,21 @@ std::string read_file(const std::string& path, uint64_t max_bytes) {
     done += static_cast<size_t>(n);
   }
   return bytes;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path, uint64_t max_bytes) {
+  Fd f{-1};
+  const uint64_t size = open_regular(path, f);
+  GLASSBOX_CHECK(size <= max_bytes, path, ": ", size, " bytes, more than the ", max_bytes, " this reader accepts");
+  return read_exactly(path, f, size);
+}
+
+std::string read_file_prefix(const std::string& path, uint64_t max_bytes) {
+  Fd f{-1};
+  const uint64_t size = open_regular(path, f);
+  return read_exactly(path, f, std::min(size, max_bytes));
 }
 
 }  // namespace glassbox

@@ -38,6 +38,15 @@ DecodedImage decode_png(std::string_view bytes, const std::string& name, const D
 // pixel limit throw glassbox::Error naming `name`; libjpeg's messages are never printed.
 DecodedImage decode_jpeg(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
 
+// What an image's header says, without decoding it: its size and the channels it decodes to.
+struct ImageInfo {
+  int width = 0, height = 0, channels = 0;
+};
+// From the first bytes of a PNG or JPEG (a PNG's IHDR, a JPEG's frame header). Throws glassbox::Error
+// naming `name` when they are not a PNG or JPEG header, or describe a CMYK or 12-bit JPEG.
+ImageInfo probe_image(std::string_view bytes, const std::string& name);
+ImageInfo probe_jpeg(std::string_view bytes, const std::string& name);
+
 // Decodes PNG or JPEG bytes, told apart by their signature.
 DecodedImage decode_image(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
 

@@ -15,4 +15,7 @@ constexpr uint64_t kDefaultMaxFileBytes = uint64_t(16) << 30;
 // `max_bytes`, or cannot be read completely.
 std::string read_file(const std::string& path, uint64_t max_bytes = kDefaultMaxFileBytes);
 
+// The first `max_bytes` bytes of the regular file at `path` (all of it when it is shorter): for headers.
+std::string read_file_prefix(const std::string& path, uint64_t max_bytes);
+
 }  // namespace glassbox

@@ -1,0 +1,42 @@
+#include "glassbox/data/preprocess.h"
+
+#include "glassbox/data/transforms.h"
+#include "glassbox/util/error.h"
+
+namespace glassbox::data {
+
+const char* channels_name(Channels c) {
+  switch (c) {
+    case Channels::keep: return "keep";
+    case Channels::gray: return "gray";
+    case Channels::rgb: return "rgb";
+  }
+  return "?";
+}
+
+Normalization imagenet_normalization() { return {{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}}; }
+
+Preprocess Preprocess::imagenet() {
+  return Preprocess().channels(Channels::rgb).resize(256).crop(224).normalize(imagenet_normalization());
+}
+
+void Preprocess::validate(const std::string& what) const {
+  GLASSBOX_CHECK(resize_ >= 0 && resize_ <= 1 << 15, what, ": resize ", resize_, ", expected 0 (none) to ", 1 << 15);
+  GLASSBOX_CHECK(crop_ >= 0 && crop_ <= 1 << 15, what, ": crop ", crop_, ", expected 0 (none) to ", 1 << 15);
+  // With kept channels the count is known only once images are read: checked against them then.
+  const int64_t channels = channels_ == Channels::gray ? 1 : channels_ == Channels::rgb ? 3 : int64_t(normalize_.mean.size());
+  normalize_.validate(channels, what);
+}
+
+DecodedImage Preprocess::apply(const DecodedImage& image) const {
+  DecodedImage out = channels_ == Channels::keep ? image : convert_channels(image, channels_ == Channels::gray ? 1 : 3);
+  if (resize_ > 0) {
+    int w = 0, h = 0;
+    resized_shape(out.width, out.height, resize_, w, h);
+    out = data::resize(out, w, h);
+  }
+  if (crop_ > 0) out = center_crop(out, crop_, crop_);
+  return out;
+}
+
+}  // namespace glassbox::data
