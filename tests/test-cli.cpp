@@ -140,7 +140,7 @@ TEST(Cli, MalformedIdxFiles) {
 TEST(Cli, MissingDatasetAndDirectoryWithoutFiles) {
   const std::string dir = glassbox::testing::scratch_dir("cli-missing");
   fs::create_directories(dir + "/emptydir");
-  expect_clean_failure(train_cmd(dir + "/emptydir", dir + "/a"), dir + "/a", {"emptydir", "train-images-idx3-ubyte"});
+  expect_clean_failure(train_cmd(dir + "/emptydir", dir + "/a"), dir + "/a", {"emptydir", "not a dataset"});
   expect_clean_failure(train_cmd(dir + "/nothere", dir + "/b"), dir + "/b", {"nothere", "no such directory"});
   expect_clean_failure(train_cmd("no-such-name", dir + "/c"), dir + "/c", {"no-such-name", "no such dataset"});
 }
@@ -274,7 +274,7 @@ TEST(Cli, ExplainBadInputs) {
   write_bytes(dir + "/small.png", std::vector<uint8_t>(small.begin(), small.end()));
   expect_one_line_error(run_command(explain_cmd(dir, model, "--image " + dir + "/small.png --out " + dir + "/x.png")),
                         {"small.png", "5x5", "8x8"});
-  // An image with the wrong channels: a gray picture for an RGB model.
+  // A gray picture for an RGB model is converted as PIL's convert("RGB") does: it explains.
   auto rgb = glassbox::models::make_model(glassbox::models::ModelOptions("mlp", {3, 8, 8}, 3));
   glassbox::models::CheckpointMeta meta;
   meta.model = rgb->options();
@@ -284,9 +284,10 @@ TEST(Cli, ExplainBadInputs) {
   std::vector<uint8_t> gray(8 * 8, 100);
   const std::string gray_png = glassbox::render::encode_png(gray.data(), 8, 8, 1);
   write_bytes(dir + "/gray.png", std::vector<uint8_t>(gray_png.begin(), gray_png.end()));
-  expect_one_line_error(run_command(std::string(GLASSBOX_CLI) + " explain --checkpoint " + dir + "/rgb.ckpt --image " +
-                                    dir + "/gray.png --out " + dir + "/x.png"),
-                        {"gray.png", "1 channel", "takes 3"});
+  const auto converted = run_command(std::string(GLASSBOX_CLI) + " explain --checkpoint " + dir + "/rgb.ckpt --image " +
+                                     dir + "/gray.png --target 1 --out " + dir + "/converted.png");
+  EXPECT_EQ(converted.exit_code, 0) << converted.output;
+  EXPECT_TRUE(fs::exists(dir + "/converted.png"));
   // TorchScript models: output not [B, classes]; NaN logits.
   torch::jit::Module flat("Flat");
   flat.define("def forward(self, x):\n    return x.flatten()\n");

@@ -33,14 +33,15 @@ struct ConfusedArgs {
 
 void run_confused(const ConfusedArgs& a) {
   check_output_directory("--out", a.out);
-  LoadedModel m = load_model(a.model);
-  const data::Dataset d = load_split(a.model, m);
+  check_model_args(a.model);
+  Session m = open_session(a.model, nullptr, true);
+  const data::Dataset& d = *m.split;
   ensure_writable_directory(a.out);
   const auto t0 = std::chrono::steady_clock::now();
   const explain::MiningResult r = explain::mine_confusion(*m.model, d, explain::MiningOptions().top(a.top).rank_by(a.rank_by));
   const double mining_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  nlohmann::json index = {{"data", a.model.data}, {"split", a.model.split}, {"samples", r.samples},
+  nlohmann::json index = {{"data", a.model.data.data}, {"split", a.model.data.split}, {"samples", r.samples},
                           {"accuracy", r.accuracy}, {"rank_by", a.rank_by}, {"ranked", nlohmann::json::array()}};
   if (!r.ranked.empty()) {
     std::vector<int64_t> rows, ca, cb;
@@ -49,7 +50,7 @@ void run_confused(const ConfusedArgs& a) {
     const c10::Device device = train::parse_device(a.model.device);
     const auto figures = explain::confusion_figure_data(*m.model, b.x.to(device), b.y.to(device),
                                                         at::tensor(ca, at::kLong).to(device),
-                                                        at::tensor(cb, at::kLong).to(device), a.k, m.normalization,
+                                                        at::tensor(cb, at::kLong).to(device), a.k, m.preprocess.normalize(),
                                                         m.class_names);
     for (size_t i = 0; i < r.ranked.size(); ++i) {
       const auto& s = r.ranked[i];

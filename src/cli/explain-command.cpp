@@ -1,21 +1,21 @@
-// glassbox explain: what in this input makes the model see a class. One sample (dataset index or PNG),
-// one method, a figure; --target top2 draws the seed's 2x3 figure for the two classes it is torn between.
+// glassbox explain: what in these inputs makes the model see a class. Dataset samples (--index 17,
+// 0:64 or 3,8,21) or image files (--image a.png b.jpg), run as one batch: one figure per sample, one
+// tensor file for the batch. --target top2 draws the seed's 2x3 figure for the two classes a sample is
+// torn between.
 #include <ATen/ATen.h>
 #include <CLI/CLI.hpp>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
-#include <fmt/format.h>
-
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
+#include "flags.h"
 #include "glassbox/explain/attribution.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/model-options.h"
-#include "glassbox/render/figure.h"
 #include "glassbox/util/error.h"
-#include "flags.h"
 #include "model-source.h"
 #include "outputs.h"
 
@@ -24,8 +24,7 @@ namespace {
 
 struct ExplainArgs {
   ModelArgs model;
-  int64_t index = 0;
-  std::string image;
+  InputArgs inputs;
   std::string method = "saliency";
   std::string target = "top2";
   double k = 3;
@@ -40,6 +39,9 @@ struct ExplainArgs {
   double stdevs = 0.15;
   int64_t window = 4;
   int64_t stride = 2;
+  std::string sign = "auto";
+  double alpha = 0.5;
+  int panel_size = 260;
 
   explain::AttributeOptions attribute_options() const {
     return explain::AttributeOptions()
@@ -53,6 +55,15 @@ struct ExplainArgs {
   }
 };
 
+// Where sample i's figure goes: --out itself for one sample, else STEM-NAME.png beside it.
+std::string figure_path(const std::string& out, const std::string& name, size_t count) {
+  if (count == 1) return out;
+  const std::filesystem::path p(out);
+  std::string safe;
+  for (char c : name) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  return (p.parent_path() / (p.stem().string() + "-" + safe + p.extension().string())).string();
+}
+
 void run_explain(const ExplainArgs& a) {
   // Bad method options and output locations fail before any work, and before any file is written.
   const explain::Method method = for_flag("--method", a.method, [&] { return explain::parse_method(a.method); });
@@ -61,84 +72,86 @@ void run_explain(const ExplainArgs& a) {
     std::vector<double> alphas, weights;
     explain::integration_points(a.ig_method, a.n_steps, alphas, weights);
   });
-  const bool top2 = a.target == "top2";
-  const int64_t asked_target = top2 ? -1 : parse_integer("--target", a.target, 0, models::kMaxClasses - 1);
+  const explain::AttributionSign sign = for_flag("--sign", a.sign, [&] { return explain::parse_attribution_sign(a.sign); });
+  const bool top2 = a.target == "top2", top = a.target == "top";
+  const int64_t asked_target = top2 || top ? -1 : parse_integer("--target", a.target, 0, models::kMaxClasses - 1);
   check_output_file("--out", a.out, {".png"});
   if (!a.save_tensor.empty()) check_output_file("--save-tensor", a.save_tensor, {".pt"});
-  LoadedModel m = load_model(a.model);
-  int64_t label = -1;
-  const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
+  check_model_args(a.model);
+
+  Session s = open_session(a.model, &a.inputs, false);
+  models::Classifier& model = *s.model;
+  const at::Tensor& x = s.inputs.x;
+  const int64_t B = x.size(0);
   at::Tensor logits;
   {
     torch::autograd::AutoGradMode no_grad(false);
-    models::EvalModeGuard eval(*m.model);
-    logits = m.model->forward(x);
+    models::EvalModeGuard eval(model);
+    logits = model.forward(x);
   }
-  GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), m.model->name(), ": non-finite logits (NaN or Inf) for this input");
-  const at::Tensor top = std::get<1>(at::topk(logits, 2, 1))[0];
-  const auto name = [&](int64_t c) { return explain::class_name(m.class_names, c); };
+  GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf) for these inputs");
+  GLASSBOX_CHECK(asked_target < model.num_classes(), "--target ", asked_target, ": out of range, the model has ",
+                 model.num_classes(), " classes (0..", model.num_classes() - 1, ")");
+  const at::Tensor probs = at::softmax(logits.to(at::kDouble), 1).to(at::kCPU);
+  const at::Tensor ranked = std::get<1>(at::topk(logits, 2, 1));  // [B, 2]
+  const at::Tensor targets = asked_target >= 0 ? at::full({B}, asked_target, ranked.options()) : ranked.select(1, 0).contiguous();
+  const at::Tensor attribution = explain::attribute(method, model, x, targets, options);
+  const at::Tensor display = s.preprocess.normalize().invert(x).to(at::kCPU);
+  const at::Tensor attribution_cpu = attribution.detach().to(at::kCPU);
+  std::vector<std::string> paths;
+  for (int64_t i = 0; i < B; ++i) paths.push_back(figure_path(a.out, s.inputs.names[static_cast<size_t>(i)], size_t(B)));
 
-  at::Tensor attribution;
-  int64_t target;
   if (top2) {
-    target = top[0].item<int64_t>();
-    const auto data = explain::confusion_figure_data(*m.model, x, at::full({1}, label, x.options().dtype(at::kLong)), top.narrow(0, 0, 1),
-                                                     top.narrow(0, 1, 1), a.k, m.normalization, m.class_names);
-    attribution = explain::attribute(method, *m.model, x, top.narrow(0, 0, 1), options);
-    write_output(a.out, explain::render_confusion_figure(data[0]));
+    const at::Tensor labels = at::tensor(s.inputs.labels, at::kLong).to(x.device());
+    const auto data = explain::confusion_figure_data(model, x, labels, ranked.select(1, 0).contiguous(),
+                                                     ranked.select(1, 1).contiguous(), a.k, s.preprocess.normalize(),
+                                                     s.class_names);
+    for (int64_t i = 0; i < B; ++i) write_output(paths[size_t(i)], explain::render_confusion_figure(data[size_t(i)], a.panel_size));
   } else {
-    target = asked_target;
-    GLASSBOX_CHECK(target >= 0 && target < m.model->num_classes(), "--target ", target, ": out of range, the model has ",
-                   m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
-    attribution = explain::attribute(method, *m.model, x, at::full({1}, target, x.options().dtype(at::kLong)), options);
-    const at::Tensor display = m.normalization.invert(x)[0].to(at::kCPU);
-    const at::Tensor probs = at::softmax(logits, 1)[0].to(at::kCPU);
-    render::Figure fig(1, 3, render::FigureOptions().panel_size(140));
-    fig.at(0, 0).title = fmt::format("{}{}: sees {} {:.2f}", label >= 0 ? "true " : "", label >= 0 ? name(label) : "input",
-                                     name(top[0].item<int64_t>()), probs[top[0]].item<double>());
-    fig.at(0, 0).image = explain::to_plane(display);
-    fig.at(0, 0).colormap = render::Colormap::gray;
-    fig.at(0, 0).vmin = 0.0;
-    fig.at(0, 0).vmax = 1.0;
-    render::Panel& attr = fig.at(0, 1);
-    attr.title = std::string(explain::method_name(method)) + " for " + name(target);
-    attr.image = explain::signed_plane(attribution[0].to(at::kCPU));
-    const bool nonnegative = attribution.min().item<double>() >= 0;
-    attr.colormap = nonnegative ? render::Colormap::viridis : render::Colormap::diverging;
-    attr.symmetric = !nonnegative;
-    render::Panel& overlay = fig.at(0, 2);
-    overlay.title = "over the input";
-    overlay.image = explain::to_plane(display);
-    overlay.colormap = render::Colormap::gray;
-    overlay.vmin = 0.0;
-    overlay.vmax = 1.0;
-    overlay.colorbar = false;
-    overlay.overlay = explain::signed_plane(attribution[0]);
-    write_output(a.out, fig.to_png());
+    for (int64_t i = 0; i < B; ++i) {
+      explain::AttributionFigureData d;
+      d.x = display[i];
+      d.attribution = attribution_cpu[i];
+      d.method = explain::method_name(method);
+      d.label = s.inputs.labels[static_cast<size_t>(i)];
+      d.target = targets[i].item<int64_t>();
+      d.target_probability = probs[i][d.target].item<double>();
+      d.predicted = probs[i].argmax().item<int64_t>();
+      d.predicted_probability = probs[i][d.predicted].item<double>();
+      d.class_names = s.class_names;
+      write_output(paths[size_t(i)],
+                   explain::render_attribution_figure(
+                       d, explain::AttributionFigureOptions().sign(sign).alpha(a.alpha).panel_size(a.panel_size)));
+    }
   }
   if (!a.save_tensor.empty()) {
     // torch.save's format (a zip holding a pickle), so that Python's torch.load reads it.
-    const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(attribution.detach().to(at::kCPU).contiguous()));
+    const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(attribution_cpu.contiguous()));
     write_output(a.save_tensor, std::string(bytes.begin(), bytes.end()));
   }
-  std::printf("%s for class %s (%lld): %s\n", explain::method_name(method), name(target).c_str(),
-              static_cast<long long>(target), a.out.c_str());
+  for (int64_t i = 0; i < B; ++i) {
+    const int64_t t = targets[i].item<int64_t>(), p = probs[i].argmax().item<int64_t>();
+    std::printf("%s %s: sees %s %.3f; %s for class %s (%lld): %s\n", s.inputs.labels[size_t(i)] >= 0 ? "sample" : "image",
+                s.inputs.names[size_t(i)].c_str(), explain::class_name(s.class_names, p).c_str(), probs[i][p].item<double>(),
+                explain::method_name(method), explain::class_name(s.class_names, t).c_str(), static_cast<long long>(t),
+                paths[size_t(i)].c_str());
+  }
 }
 
 }  // namespace
 
 Run add_explain_command(CLI::App& app) {
   auto a = std::make_shared<ExplainArgs>();
-  CLI::App* cmd = app.add_subcommand("explain", "Show what in an input makes the model see a class");
+  CLI::App* cmd = app.add_subcommand("explain", "Show what in inputs makes the model see a class");
   add_model_options(*cmd, a->model);
-  add_integer(*cmd, "--index", a->index, 0, int64_t(1) << 40, "sample index in the split");
-  cmd->add_option("--image", a->image, "a PNG file instead of a dataset sample");
+  add_input_options(*cmd, a->inputs, true);
   cmd->add_option("--method", a->method, "saliency, ixg, ig, smoothgrad or occlusion")->capture_default_str();
-  cmd->add_option("--target", a->target, "a class index, or top2: the seed's 2x3 figure for the two top classes")
+  cmd->add_option("--target", a->target,
+                  "a class index; top: each sample's top class; top2: the seed's 2x3 figure for the two top classes")
       ->capture_default_str();
   add_real(*cmd, "--projection-factor", a->k, [](double v) { return v >= 0; }, "a finite number >= 0",
            "k in x + k * gradient (top2 figure)");
-  cmd->add_option("--out", a->out, "the figure (PNG)")->capture_default_str();
+  cmd->add_option("--out", a->out, "the figure (PNG); with several samples, OUT-NAME.png for each")->capture_default_str();
   cmd->add_option("--score", a->score, "what is differentiated: logit, log_softmax or probability")
       ->check(CLI::IsMember({"logit", "log_softmax", "probability"}))
       ->capture_default_str();
@@ -157,7 +170,14 @@ Run add_explain_command(CLI::App& app) {
            "smoothgrad: noise standard deviation (absolute)");
   add_integer(*cmd, "--window", a->window, 1, 1 << 16, "occlusion: square window side");
   add_integer(*cmd, "--stride", a->stride, 1, 1 << 16, "occlusion: window stride");
-  cmd->add_option("--save-tensor", a->save_tensor, "also save the attribution tensor (.pt) for Python's torch.load");
+  cmd->add_option("--sign", a->sign,
+                  "how the map shows the attribution (Captum's visualize_image_attr): auto, all, positive, negative, "
+                  "absolute_value")
+      ->capture_default_str();
+  add_real(*cmd, "--alpha", a->alpha, [](double v) { return v >= 0 && v <= 1; }, "a number in [0, 1]",
+           "the heat map's weight over the image");
+  add_integer(*cmd, "--panel-size", a->panel_size, 64, 2048, "each picture's longer side in the figure, in pixels");
+  cmd->add_option("--save-tensor", a->save_tensor, "also save the attributions [B, C, H, W] (.pt) for Python's torch.load");
   return [a] { run_explain(*a); };
 }
 

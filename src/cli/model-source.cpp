@@ -4,91 +4,242 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <set>
 
-#include "glassbox/data/named.h"
+#include "flags.h"
+#include "glassbox/data/image-decode.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/models/torchscript.h"
-#include "glassbox/data/image-decode.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/file-bytes.h"
 #include "glassbox/util/threads.h"
-#include "flags.h"
 
 namespace glassbox::cli {
+namespace {
+
+constexpr int64_t kMaxInputs = 1024;
+
+// --index: "17", "0:64" (positions 0..63) or "3,8,21".
+std::vector<int64_t> parse_index(const std::string& spec) {
+  std::vector<int64_t> out;
+  const size_t colon = spec.find(':');
+  if (colon != std::string::npos) {
+    const int64_t lo = parse_integer("--index", spec.substr(0, colon), 0, int64_t(1) << 40);
+    const int64_t hi = parse_integer("--index", spec.substr(colon + 1), 0, int64_t(1) << 40);
+    GLASSBOX_CHECK(lo < hi && hi - lo <= kMaxInputs, "--index ", printable_excerpt(spec),
+                   ": expected A:B with A < B and at most ", kMaxInputs, " samples");
+    for (int64_t i = lo; i < hi; ++i) out.push_back(i);
+    return out;
+  }
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    out.push_back(parse_integer("--index", spec.substr(start, comma - start), 0, int64_t(1) << 40));
+    start = comma + 1;
+  }
+  GLASSBOX_CHECK(out.size() <= size_t(kMaxInputs), "--index: ", out.size(), " samples, at most ", kMaxInputs);
+  return out;
+}
+
+std::vector<std::string> read_class_names(const std::string& path) {
+  std::vector<std::string> names;
+  const std::string text = read_file(path, 1 << 24);
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    names.push_back(printable_excerpt(line, 200));
+  }
+  GLASSBOX_CHECK(!names.empty(), "--classes ", path, ": no class names");
+  return names;
+}
+
+// Image files prepared as the model's inputs were, stacked [B, C, H, W] in [0, 1] (not normalised).
+at::Tensor load_image_batch(const std::vector<std::string>& paths, const data::Preprocess& pre) {
+  std::vector<data::DecodedImage> images;
+  for (const std::string& p : paths) {
+    images.push_back(pre.apply(data::read_image_file(p)));
+    const data::DecodedImage &im = images.back(), &first = images.front();
+    GLASSBOX_CHECK(im.width == first.width && im.height == first.height && im.channels == first.channels, p, ": ",
+                   im.width, "x", im.height, "x", im.channels, " after preprocessing, but ", paths.front(), " is ",
+                   first.width, "x", first.height, "x", first.channels,
+                   "; give --resize and --crop (or --preprocess) to make them one size");
+  }
+  const auto& f = images.front();
+  at::Tensor x = at::empty({int64_t(images.size()), f.height, f.width, f.channels}, at::kByte);
+  for (size_t i = 0; i < images.size(); ++i)
+    std::memcpy(x[int64_t(i)].data_ptr<uint8_t>(), images[i].pixels.data(), images[i].pixels.size());
+  return x.permute({0, 3, 1, 2}).to(at::kFloat).div_(255.0f).contiguous();
+}
+
+std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+}  // namespace
+
+void add_data_options(CLI::App& cmd, DataArgs& a, bool with_split) {
+  cmd.add_option("--data", a.data, "mnist, fashion-mnist, or a directory of IDX files, CIFAR batches or class folders "
+                                   "of PNG/JPEG images")
+      ->capture_default_str();
+  if (with_split)
+    cmd.add_option("--split", a.split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  cmd.add_option("--preprocess", a.preset,
+                 "imagenet: Resize(256), CenterCrop(224), RGB, ImageNet's mean and std; none: the images as they are")
+      ->check(CLI::IsMember({"none", "imagenet"}));
+  add_integer(cmd, "--resize", a.resize, 0, 1 << 15, "Resize: the shorter side to this many pixels (0: no resize)");
+  add_integer(cmd, "--crop", a.crop, 0, 1 << 15, "CenterCrop: a square of this side (0: no crop)");
+  cmd.add_option("--channels", a.channels, "keep (gray stays gray), gray or rgb")
+      ->check(CLI::IsMember({"keep", "gray", "rgb"}))
+      ->capture_default_str();
+  add_integer(cmd, "--cache-mb", a.cache_mb, -1, int64_t(1) << 30,
+              "image folders: decoded images kept in memory up to this many MB, else decoded per batch (-1: half the "
+              "free memory)");
+}
+
+data::Preprocess preprocess_of(const DataArgs& a) {
+  data::Preprocess p = a.preset == "imagenet" ? data::Preprocess::imagenet() : data::Preprocess();
+  if (a.resize > 0) p.resize(a.resize);
+  if (a.crop > 0) p.crop(a.crop);
+  if (a.channels != "keep" || a.preset.empty() || a.preset == "none")
+    p.channels(a.channels == "gray" ? data::Channels::gray : a.channels == "rgb" ? data::Channels::rgb : p.channels());
+  return p;
+}
+
+std::string preprocess_flag_given(const DataArgs& a) {
+  if (!a.preset.empty()) return "--preprocess";
+  if (a.resize > 0) return "--resize";
+  if (a.crop > 0) return "--crop";
+  if (a.channels != "keep") return "--channels";
+  return "";
+}
+
+data::DatasetOptions dataset_options(const DataArgs& a, const data::Preprocess& pre, int threads) {
+  return data::DatasetOptions()
+      .preprocess(pre)
+      .threads(std::max(1, threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency())))
+      .cache_bytes(a.cache_mb < 0 ? -1 : a.cache_mb << 20);
+}
+
+data::Split split_of(const DataArgs& a) { return a.split == "train" ? data::Split::train : data::Split::test; }
 
 void add_model_options(CLI::App& cmd, ModelArgs& a) {
   cmd.add_option("--checkpoint", a.checkpoint, "a glassbox checkpoint (from glassbox train)");
-  cmd.add_option("--torchscript", a.torchscript, "a TorchScript module (torch.jit.save) taking [B, C, H, W]");
+  cmd.add_option("--torchscript", a.torchscript,
+                 "a TorchScript module (torch.jit.save) taking [B, C, H, W]; a program: only from people you trust");
   cmd.add_option("--normalize", a.normalize, "TorchScript input normalisation: MEAN,STD (or per channel: M1,..,S1,..)");
-  cmd.add_option("--data", a.data, "mnist, fashion-mnist, or an IDX directory")->capture_default_str();
-  cmd.add_option("--split", a.split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  cmd.add_option("--classes", a.classes, "TorchScript: a file of class names, one per line");
+  add_data_options(cmd, a.data, true);
   add_integer(cmd, "--threads", a.threads, 0, max_threads(), "compute threads (0 = one per core)");
   cmd.add_option("--device", a.device, "cpu or cuda[:N]")->capture_default_str();
 }
 
-LoadedModel load_model(const ModelArgs& a) {
-  configure_threads(a.threads);
-  const c10::Device device = train::parse_device(a.device);
+void add_input_options(CLI::App& cmd, InputArgs& a, bool several) {
+  cmd.add_option("--index", a.index,
+                 several ? "samples of the split: 17, 0:64 (positions 0 to 63) or 3,8,21" : "a sample of the split")
+      ->capture_default_str();
+  auto* images = cmd.add_option("--image", a.images, several ? "PNG or JPEG files instead of dataset samples"
+                                                             : "a PNG or JPEG file instead of a dataset sample");
+  if (!several) images->expected(1);
+}
+
+void check_model_args(const ModelArgs& a) {
   GLASSBOX_CHECK(a.checkpoint.empty() != a.torchscript.empty(), "give exactly one of --checkpoint and --torchscript");
-  LoadedModel m;
   if (!a.checkpoint.empty()) {
     GLASSBOX_CHECK(a.normalize.empty(), "--normalize is for TorchScript models: a checkpoint records its own");
+    GLASSBOX_CHECK(a.classes.empty(), "--classes is for TorchScript models: a checkpoint records its own");
+    const std::string flag = preprocess_flag_given(a.data);
+    GLASSBOX_CHECK(flag.empty(), flag, " is for TorchScript models: a checkpoint records how its images were prepared");
+  }
+  train::parse_device(a.device);
+}
+
+Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
+  check_model_args(a);
+  configure_threads(a.threads);
+  const c10::Device device = train::parse_device(a.device);
+  std::vector<int64_t> positions;
+  if (in != nullptr && in->images.empty()) positions = parse_index(in->index);
+  GLASSBOX_CHECK(in == nullptr || in->images.size() <= size_t(kMaxInputs), "--image: ", in ? in->images.size() : 0,
+                 " files, at most ", kMaxInputs);
+
+  Session s;
+  std::optional<models::InputShape> shape;
+  if (!a.checkpoint.empty()) {
     models::Checkpoint c = models::load_checkpoint(a.checkpoint);
-    m.normalization = c.meta.normalization;
-    m.class_names = c.meta.class_names;
-    m.model = std::move(c.model);
-    m.model->to(device);
-    return m;
+    s.preprocess = c.meta.input_preprocess();
+    s.class_names = c.meta.class_names;
+    s.model = std::move(c.model);
+  } else {
+    s.preprocess = preprocess_of(a.data);
+    if (!a.normalize.empty()) {
+      const std::vector<double> v = parse_reals("--normalize", a.normalize);
+      GLASSBOX_CHECK(v.size() % 2 == 0, "--normalize ", a.normalize, ": expected MEAN,STD or one mean and one std per channel");
+      data::Normalization n;
+      n.mean.assign(v.begin(), v.begin() + static_cast<long>(v.size() / 2));
+      n.std.assign(v.begin() + static_cast<long>(v.size() / 2), v.end());
+      n.validate(static_cast<int64_t>(n.mean.size()), "--normalize " + a.normalize);
+      s.preprocess.normalize(n);
+    }
+    if (!a.classes.empty()) s.class_names = read_class_names(a.classes);
   }
-  const data::Dataset probe = data::load_idx_dataset(a.data, a.split == "train" ? data::Split::train : data::Split::test);
-  if (!a.normalize.empty()) {
-    const std::vector<double> v = parse_reals("--normalize", a.normalize);
-    GLASSBOX_CHECK(v.size() % 2 == 0 && !v.empty(), "--normalize ", a.normalize,
-                   ": expected MEAN,STD or one mean and one std per channel");
-    m.normalization.mean.assign(v.begin(), v.begin() + static_cast<long>(v.size() / 2));
-    m.normalization.std.assign(v.begin() + static_cast<long>(v.size() / 2), v.end());
-    m.normalization.validate(probe.channels(), "--normalize " + a.normalize);
+  // The inputs and the split, prepared as the model's were (normalised when batches are made).
+  const bool images = in != nullptr && !in->images.empty();
+  at::Tensor image_batch;
+  if (images) image_batch = load_image_batch(in->images, s.preprocess);
+  if (need_split || (in != nullptr && !images)) {
+    data::Preprocess pre = s.preprocess;
+    const data::Normalization norm = pre.normalize();
+    s.split = data::load_dataset(a.data.data, split_of(a.data), dataset_options(a.data, pre.normalize({}), a.threads)).dataset;
+    if (norm.enabled()) {
+      try {
+        s.split->set_normalization(norm);
+      } catch (const Error& e) {
+        throw Error("--data " + a.data.data + ": " + e.what());
+      }
+    }
+    if (!a.torchscript.empty() && s.class_names.empty()) s.class_names = s.split->class_names();
   }
-  m.model = std::make_unique<models::TorchScriptClassifier>(
-      a.torchscript, models::InputShape{probe.channels(), probe.height(), probe.width()});
-  m.model->to(device);
-  m.class_names = probe.class_names();  // explain::class_name falls back to the index past the end
-  m.split = probe;
-  return m;
-}
-
-data::Dataset load_split(const ModelArgs& a, const LoadedModel& m) {
-  data::Dataset d =
-      m.split ? *m.split : data::load_idx_dataset(a.data, a.split == "train" ? data::Split::train : data::Split::test);
-  const models::InputShape s = m.model->input_shape();
-  GLASSBOX_CHECK(d.channels() == s.channels && d.height() == s.height && d.width() == s.width, a.data, ": images are ",
-                 d.channels(), "x", d.height(), "x", d.width(), ", but the model takes ", s.channels, "x", s.height, "x",
-                 s.width);
-  d.set_normalization(m.normalization);
-  return d;
-}
-
-at::Tensor load_sample(const ModelArgs& a, const LoadedModel& m, int64_t index, const std::string& image_path,
-                       int64_t& label) {
-  const models::InputShape s = m.model->input_shape();
-  if (!image_path.empty()) {
-    const data::DecodedImage png = data::read_image_file(image_path);
-    GLASSBOX_CHECK(png.width == s.width && png.height == s.height, image_path, ": image is ", png.width, "x", png.height,
-                   ", but the model takes ", s.width, "x", s.height);
-    at::Tensor hwc = at::from_blob(const_cast<uint8_t*>(png.pixels.data()), {png.height, png.width, png.channels}, at::kByte);
-    at::Tensor chw = hwc.permute({2, 0, 1}).to(at::kFloat).div(255.0);
-    if (s.channels == 1 && png.channels == 3) chw = chw.mean(0, true);  // an RGB picture for a gray model
-    GLASSBOX_CHECK(chw.size(0) == s.channels, image_path, ": ", png.channels, " channel(s), but the model takes ",
-                   s.channels);
-    label = -1;
-    return m.normalization.apply(chw.unsqueeze(0).contiguous()).to(train::parse_device(a.device));
+  if (!a.torchscript.empty()) {
+    if (images) shape = models::InputShape{image_batch.size(1), image_batch.size(2), image_batch.size(3)};
+    else shape = models::InputShape{s.split->channels(), s.split->height(), s.split->width()};
+    s.model = std::make_unique<models::TorchScriptClassifier>(a.torchscript, *shape);
   }
-  const data::Dataset d = load_split(a, m);
-  GLASSBOX_CHECK(index >= 0 && index < d.size(), "--index ", index, ": past the ", a.split, " split of ", a.data,
-                 ", which has ", d.size(), " samples (0..", d.size() - 1, ")");
-  const data::Batch b = d.batch(index, index + 1);
-  label = b.y[0].item<int64_t>();
-  return b.x.to(train::parse_device(a.device));
+  const models::InputShape ms = s.model->input_shape();
+  if (s.split)
+    GLASSBOX_CHECK(s.split->channels() == ms.channels && s.split->height() == ms.height && s.split->width() == ms.width,
+                   "--data ", a.data.data, ": images are ", s.split->channels(), "x", s.split->height(), "x",
+                   s.split->width(), ", but the model takes ", ms.channels, "x", ms.height, "x", ms.width,
+                   a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : "");
+  if (images) {
+    // A gray picture for an RGB model, or the reverse: converted as PIL's convert() does.
+    if (image_batch.size(1) != ms.channels && (ms.channels == 1 || ms.channels == 3))
+      image_batch = load_image_batch(
+          in->images, data::Preprocess(s.preprocess).channels(ms.channels == 1 ? data::Channels::gray : data::Channels::rgb));
+    GLASSBOX_CHECK(image_batch.size(1) == ms.channels, in->images.front(), ": ", image_batch.size(1),
+                   " channel(s), but the model takes ", ms.channels);
+    GLASSBOX_CHECK(image_batch.size(2) == ms.height && image_batch.size(3) == ms.width, in->images.front(), ": image is ",
+                   image_batch.size(3), "x", image_batch.size(2), " after preprocessing, but the model takes ", ms.width,
+                   "x", ms.height, a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : "");
+    s.inputs.x = s.preprocess.normalize().apply(image_batch).contiguous().to(device);
+    s.inputs.labels.assign(in->images.size(), -1);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < in->images.size(); ++i) {
+      std::string name = stem_of(in->images[i]);
+      if (!seen.insert(name).second) name += "-" + std::to_string(i);
+      s.inputs.names.push_back(name);
+    }
+  } else if (in != nullptr) {
+    for (int64_t p : positions)
+      GLASSBOX_CHECK(p < s.split->size(), "--index ", p, ": past the ", a.data.split, " split of ", a.data.data,
+                     ", which has ", s.split->size(), " samples (0..", s.split->size() - 1, ")");
+    const data::Batch b = s.split->batch(at::tensor(positions, at::kLong));
+    s.inputs.x = b.x.to(device);
+    for (int64_t i = 0; i < b.y.size(0); ++i) s.inputs.labels.push_back(b.y[i].item<int64_t>());
+    for (int64_t p : positions) s.inputs.names.push_back(std::to_string(p));
+  }
+  s.model->to(device);
+  return s;
 }
 
 }  // namespace glassbox::cli

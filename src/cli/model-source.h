@@ -1,5 +1,6 @@
-// What the explain, morph and confused commands share: where the model comes from (a checkpoint or a
-// TorchScript module), where the sample comes from (a dataset index or a PNG file), and the output.
+// What the explain, morph and confused commands share: the data flags, where the model comes from (a
+// checkpoint or a TorchScript module), and the inputs (dataset samples or image files) prepared exactly
+// as the model's inputs were.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "glassbox/data/dataset.h"
+#include "glassbox/data/load.h"
+#include "glassbox/data/preprocess.h"
 #include "glassbox/models/classifier.h"
 
 namespace CLI {
@@ -18,37 +21,66 @@ class App;
 
 namespace glassbox::cli {
 
+// --data and how images become inputs; shared by every command that reads data.
+struct DataArgs {
+  std::string data = "mnist";
+  std::string split = "test";
+  std::string preset;  // --preprocess: "", "none" or "imagenet"
+  int resize = 0;
+  int crop = 0;
+  std::string channels = "keep";
+  int64_t cache_mb = -1;
+};
+
+// Adds --data (and --split when `with_split`), --preprocess, --resize, --crop, --channels, --cache-mb.
+void add_data_options(CLI::App& cmd, DataArgs& args, bool with_split);
+// The preprocessing the flags ask for: the preset, then --resize, --crop and --channels over it.
+data::Preprocess preprocess_of(const DataArgs& args);
+// Whether any of --preprocess, --resize, --crop, --channels was given (the first such flag, or "").
+std::string preprocess_flag_given(const DataArgs& args);
+data::DatasetOptions dataset_options(const DataArgs& args, const data::Preprocess& preprocess, int threads);
+data::Split split_of(const DataArgs& args);
+
 struct ModelArgs {
   std::string checkpoint;
   std::string torchscript;
   std::string normalize;  // "MEAN,STD" or "M1,M2,M3,S1,S2,S3" for TorchScript models
-  std::string data = "mnist";
-  std::string split = "test";
+  std::string classes;    // a file of class names for TorchScript models, one per line
+  DataArgs data;
   int threads = 0;
   std::string device = "cpu";
 };
 
-struct LoadedModel {
-  std::unique_ptr<models::Classifier> model;
-  data::Normalization normalization;
-  std::vector<std::string> class_names;
-  // The --data/--split images when loading the model already read them (a TorchScript model takes its
-  // input shape from them): load_split reuses them instead of reading the files again.
-  std::optional<data::Dataset> split;
-};
-
 void add_model_options(CLI::App& cmd, ModelArgs& args);
 
-// Loads the model named by --checkpoint or --torchscript (exactly one). A TorchScript model's input
-// shape comes from the dataset.
-LoadedModel load_model(const ModelArgs& args);
+// Which samples to explain: dataset positions (--index: "17", "0:64" or "3,8,21") or image files.
+struct InputArgs {
+  std::string index = "0";
+  std::vector<std::string> images;
+};
+void add_input_options(CLI::App& cmd, InputArgs& args, bool several);
 
-// The dataset split named by --data/--split, with the model's normalisation.
-data::Dataset load_split(const ModelArgs& args, const LoadedModel& model);
+// Checks what can be checked without reading anything (exactly one model, flags that fit the model's
+// kind, the --index syntax). Throws glassbox::Error naming the flag.
+void check_model_args(const ModelArgs& args);
 
-// One sample [1, C, H, W] in the model's input space: dataset index, or a PNG file; `label` is -1 for
-// a file. Checks the size and channels against the model.
-at::Tensor load_sample(const ModelArgs& args, const LoadedModel& model, int64_t index, const std::string& image_path,
-                       int64_t& label);
+struct Inputs {
+  at::Tensor x;                     // [B, C, H, W], the model's input space, on its device
+  std::vector<int64_t> labels;      // the true class, or -1 for an image file
+  std::vector<std::string> names;   // the dataset index, or the image file's stem
+};
+
+// A model and what it reads.
+struct Session {
+  std::unique_ptr<models::Classifier> model;
+  data::Preprocess preprocess;               // with the normalisation: how an image becomes an input
+  std::vector<std::string> class_names;
+  std::optional<data::Dataset> split;        // --data/--split, when read
+  Inputs inputs;                             // when asked for
+};
+
+// Loads the model and, as asked, the inputs (`inputs` non-null) and/or the whole split (`need_split`).
+// A TorchScript model's input shape comes from what it reads.
+Session open_session(const ModelArgs& args, const InputArgs* inputs, bool need_split);
 
 }  // namespace glassbox::cli

@@ -19,8 +19,7 @@ namespace {
 
 struct MorphArgs {
   ModelArgs model;
-  int64_t index = 0;
-  std::string image;
+  InputArgs inputs;
   int64_t target = -1;
   int64_t steps = 100;
   double step_size = 0.02;
@@ -33,11 +32,12 @@ struct MorphArgs {
 void run_morph(const MorphArgs& a) {
   const std::string extension = std::filesystem::path(a.out).extension().string();
   check_output_file("--out", a.out, {".gif", ".png"});
-  LoadedModel m = load_model(a.model);
+  check_model_args(a.model);
+  Session m = open_session(a.model, &a.inputs, false);
+  GLASSBOX_CHECK(m.inputs.x.size(0) == 1, "--index ", a.inputs.index, ": morph takes one sample");
   GLASSBOX_CHECK(a.target < m.model->num_classes(), "--target ", a.target, ": out of range, the model has ",
                  m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
-  int64_t label = -1;
-  const at::Tensor x = load_sample(a.model, m, a.index, a.image, label);
+  const at::Tensor& x = m.inputs.x;
   const explain::MorphTrajectory t = explain::morph(*m.model, x,
                                                     explain::MorphOptions(a.target)
                                                         .steps(a.steps)
@@ -45,7 +45,7 @@ void run_morph(const MorphArgs& a) {
                                                         .norm(a.norm)
                                                         .eps(a.eps)
                                                         .stop_probability(a.stop_probability)
-                                                        .normalization(m.normalization));
+                                                        .normalization(m.preprocess.normalize()));
   write_output(a.out, extension == ".gif" ? explain::render_morph_gif(t, a.target, m.class_names)
                                                : explain::render_morph_summary(t, a.target, m.class_names));
   const auto name = [&](int64_t c) { return explain::class_name(m.class_names, c); };
@@ -60,8 +60,7 @@ Run add_morph_command(CLI::App& app) {
   auto a = std::make_shared<MorphArgs>();
   CLI::App* cmd = app.add_subcommand("morph", "Morph an input toward a class by gradient ascent");
   add_model_options(*cmd, a->model);
-  add_integer(*cmd, "--index", a->index, 0, int64_t(1) << 40, "sample index in the split");
-  cmd->add_option("--image", a->image, "a PNG file instead of a dataset sample");
+  add_input_options(*cmd, a->inputs, false);
   add_integer(*cmd, "--target", a->target, 0, models::kMaxClasses - 1, "the class to morph toward")->required();
   add_integer(*cmd, "--steps", a->steps, 1, 100000, "at most this many steps");
   add_real(*cmd, "--step-size", a->step_size, [](double v) { return v > 0; }, "a finite number > 0",

@@ -16,7 +16,7 @@
 #include "flags.h"
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
-#include "glassbox/data/named.h"
+#include "glassbox/data/load.h"
 #include "glassbox/explain/attribution.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
@@ -28,13 +28,14 @@
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
+#include "model-source.h"
 #include "outputs.h"
 
 namespace glassbox::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data = "mnist";
+  DataArgs data;
   std::string model = "linear";
   int64_t epochs = 1;
   int64_t batch_size = 64;
@@ -128,15 +129,27 @@ void run_train(const TrainArgs& a) {
   if (!a.logdir.empty()) check_output_directory("--logdir", a.logdir);
   if (!a.summary_json.empty()) check_output_file("--summary-json", a.summary_json, {".json"});
 
-  // 3. The data and the model.
-  const data::Dataset all = data::load_idx_dataset(a.data, data::Split::train);
+  // 3. The data and the model. A resumed run sees its inputs exactly as before: preprocessing and
+  // normalisation come from the checkpoint.
+  GLASSBOX_CHECK(a.resume.empty() || preprocess_flag_given(a.data).empty(), preprocess_flag_given(a.data),
+                 " with --resume: the checkpoint records how its images were prepared");
+  std::optional<models::CheckpointFile> resumed;
+  if (!a.resume.empty()) {
+    resumed.emplace(a.resume);
+    GLASSBOX_CHECK(resumed->meta().epoch < a.epochs, "--resume ", a.resume, ": already trained ", resumed->meta().epoch,
+                   " epochs, nothing left for --epochs ", a.epochs);
+  }
+  const data::Preprocess preprocess = resumed ? resumed->meta().preprocess : preprocess_of(a.data);
+  const data::LoadedDataset loaded =
+      data::load_dataset(a.data.data, data::Split::train, dataset_options(a.data, data::Preprocess(preprocess).normalize({}), a.threads));
+  const data::Dataset& all = loaded.dataset;
   std::vector<int64_t> sizes = data::default_train_val_sizes(all.size());
   if (a.train_size > 0) {
     GLASSBOX_CHECK(a.train_size < all.size(), "--train-size ", a.train_size, ": the training file has ", all.size(),
                    " images, expected fewer so that some remain for validation");
     sizes = {a.train_size, all.size() - a.train_size};
   }
-  GLASSBOX_CHECK(sizes[0] > 0 && sizes[1] > 0, "--data ", a.data, ": ", all.size(), " images are too few to split into ",
+  GLASSBOX_CHECK(sizes[0] > 0 && sizes[1] > 0, "--data ", a.data.data, ": ", all.size(), " images are too few to split into ",
                  "training and validation");
   std::vector<data::Dataset> parts = data::random_split(all, sizes, a.seed);
 
@@ -144,24 +157,29 @@ void run_train(const TrainArgs& a) {
   std::unique_ptr<models::ModuleClassifier> model;
   data::Normalization normalization;
   int64_t resumed_step = -1;
-  std::optional<models::CheckpointFile> resumed;
-  if (!a.resume.empty()) {
-    // A resumed run sees its inputs exactly as before: the normalisation comes from the checkpoint.
-    const models::CheckpointFile& checkpoint = resumed.emplace(a.resume);
-    model = checkpoint.make_model();
-    normalization = checkpoint.meta().normalization;
-    resumed_step = checkpoint.meta().global_step;
-    GLASSBOX_CHECK(checkpoint.meta().epoch < a.epochs, "--resume ", a.resume, ": already trained ",
-                   checkpoint.meta().epoch, " epochs, nothing left for --epochs ", a.epochs);
+  if (resumed) {
+    model = resumed->make_model();
+    normalization = resumed->meta().normalization;
+    resumed_step = resumed->meta().global_step;
+    GLASSBOX_CHECK(all.channels() == model->input_shape().channels && all.height() == model->input_shape().height &&
+                       all.width() == model->input_shape().width,
+                   "--data ", a.data.data, ": images are ", all.channels(), "x", all.height(), "x", all.width(),
+                   ", but the checkpoint's model takes ", model->input_shape().channels, "x", model->input_shape().height,
+                   "x", model->input_shape().width);
   } else {
-    if (a.normalize) normalization = parts[0].compute_normalization();
+    // --normalize: the training split's own statistics; otherwise the preset's (imagenet), if any.
+    normalization = a.normalize ? parts[0].compute_normalization() : preprocess.normalize();
     model = models::make_model(
         models::ModelOptions(a.model, {all.channels(), all.height(), all.width()}, all.num_classes())
             .hidden(a.hidden)
             .conv_channels(a.conv_channels));
   }
-  parts[0].set_normalization(normalization);
-  parts[1].set_normalization(normalization);
+  try {
+    parts[0].set_normalization(normalization);
+    parts[1].set_normalization(normalization);
+  } catch (const Error& e) {
+    throw Error("--data " + a.data.data + ": " + e.what());
+  }
 
   // 4. Only now: the run directory, claimed for this run.
   std::optional<train::RunDirectory> run;
@@ -182,9 +200,13 @@ void run_train(const TrainArgs& a) {
     }
   }
   add_callbacks(a, trainer, writer, parts[1], normalization);
-  if (!a.quiet) std::printf("training %s on %s: %lld train / %lld val samples, %lld epochs\n", model->name().c_str(),
-                            a.data.c_str(), static_cast<long long>(parts[0].size()),
-                            static_cast<long long>(parts[1].size()), static_cast<long long>(a.epochs));
+  if (!a.quiet)
+    std::printf("training %s on %s (%s, %lldx%lldx%lld%s): %lld train / %lld val samples, %lld epochs\n",
+                model->name().c_str(), loaded.directory.c_str(), data::format_name(loaded.format),
+                static_cast<long long>(all.channels()), static_cast<long long>(all.height()),
+                static_cast<long long>(all.width()), all.in_memory() ? "" : ", decoded per batch",
+                static_cast<long long>(parts[0].size()), static_cast<long long>(parts[1].size()),
+                static_cast<long long>(a.epochs));
   std::fflush(stdout);
   const train::FitResult r = trainer.fit(*model, parts[0], parts[1], resumed ? &*resumed : nullptr);
 
@@ -196,7 +218,7 @@ void run_train(const TrainArgs& a) {
                         {"epochs", r.epochs},         {"seconds", r.seconds},
                         {"samples_per_s", r.samples_per_second}, {"checkpoint", r.best_checkpoint},
                         {"last_checkpoint", r.last_checkpoint},  {"model", model->name()},
-                        {"data", a.data}};
+                        {"data", a.data.data}, {"format", data::format_name(loaded.format)}};
     write_output(a.summary_json, json_text(j) + "\n");
   }
 }
@@ -205,10 +227,10 @@ void run_train(const TrainArgs& a) {
 
 Run add_train_command(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a model on an IDX dataset, with checkpoints and metrics");
+  CLI::App* cmd = app.add_subcommand("train", "Train a model on a dataset, with checkpoints and metrics");
   const auto positive = [](double v) { return v > 0; };
   const auto any = [](double) { return true; };
-  cmd->add_option("--data", a->data, "mnist, fashion-mnist, or an IDX directory")->capture_default_str();
+  add_data_options(*cmd, a->data, false);
   cmd->add_option("--model", a->model, "linear (the seed's), logreg, mlp or cnn")
       ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn"}))
       ->capture_default_str();
@@ -252,7 +274,8 @@ Run add_train_command(CLI::App& app) {
   add_integer(*cmd, "--morph-steps", a->morph_steps, 1, 10000, "morph: at most this many steps");
   add_integer(*cmd, "--hidden", a->hidden, 1, 1 << 16, "mlp hidden width and cnn head width");
   add_integer(*cmd, "--conv-channels", a->conv_channels, 1, 4096, "cnn: channels of the first conv block (x2 in the second)");
-  cmd->add_flag("--normalize", a->normalize, "normalise inputs with the training split's mean and std");
+  cmd->add_flag("--normalize", a->normalize,
+                "normalise inputs with the training split's mean and std (else the --preprocess preset's, if any)");
   cmd->add_flag("-q,--quiet", a->quiet, "print only the final summary line");
   return [a] { run_train(*a); };
 }

@@ -96,6 +96,7 @@ LoadedDataset load_dataset(const std::string& name_or_path, Split split, const D
   }
   if (out.format != DataFormat::image_folder && pre.changes_images())
     out.dataset = preprocess_in_memory(out.dataset, pre, options.threads(), out.directory);
+  out.dataset.set_preprocess(pre);
   if (pre.normalize().enabled()) {
     try {
       out.dataset.set_normalization(pre.normalize());

@@ -139,6 +139,38 @@ std::string render_confusion_figure(const ConfusionFigureData& d, int panel_size
   return fig.to_png();
 }
 
+std::string render_attribution_figure(const AttributionFigureData& d, const AttributionFigureOptions& o) {
+  GLASSBOX_CHECK(d.x.defined() && d.x.dim() == 3, "attribution figure: input ", d.x.sizes(), ", expected [C, H, W]");
+  GLASSBOX_CHECK(d.attribution.defined() && d.attribution.dim() == 3 && d.attribution.size(1) == d.x.size(1) &&
+                     d.attribution.size(2) == d.x.size(2),
+                 "attribution figure: attribution ", d.attribution.sizes(), " does not cover the input ", d.x.sizes());
+  AttributionSign used = AttributionSign::all;
+  const at::Tensor map = reduce_attribution(d.attribution, o.sign(), o.outlier_percent(), &used);
+  const bool signed_map = used == AttributionSign::all;
+  const auto name = [&](int64_t c) { return class_name(d.class_names, c); };
+  render::Figure fig(1, 3, render::FigureOptions().panel_size(o.panel_size()));
+  const std::string truth = d.label >= 0 ? "true " + name(d.label) + " | " : "";
+  fig.at(0, 0) = image_panel(d.x, fmt::format("{}sees {} {:.2f}", truth, name(d.predicted), d.predicted_probability));
+  fig.at(0, 0).colorbar = false;
+  render::Panel& attr = fig.at(0, 1);
+  attr.title = fmt::format("{} for {} (p {:.2f}), {}", d.method, name(d.target), d.target_probability,
+                           attribution_sign_name(used));
+  attr.image = to_plane(map);
+  attr.colormap = signed_map ? render::Colormap::diverging : render::Colormap::viridis;
+  attr.symmetric = signed_map;
+  attr.vmin = signed_map ? -1.0 : 0.0;
+  attr.vmax = 1.0;
+  render::Panel over = image_panel(d.x, "over the input");
+  over.colorbar = false;
+  over.overlay = to_plane(map);
+  over.overlay_colormap = attr.colormap;
+  over.overlay_signed = signed_map;
+  over.overlay_alpha = o.alpha();
+  over.overlay_fade = o.fade();
+  fig.at(0, 2) = std::move(over);
+  return fig.to_png();
+}
+
 std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& attributions,
                                     const std::vector<std::string>& titles, const std::string& title, int panel_size) {
   GLASSBOX_CHECK(images.dim() == 4 && attributions.sizes() == images.sizes(), "attribution grid: images ",

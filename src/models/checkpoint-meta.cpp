@@ -111,6 +111,9 @@ std::string CheckpointMeta::to_json() const {
   j["model"] = model_json(model);
   j["class_names"] = class_names;
   j["normalization"] = {{"mean", normalization.mean}, {"std", normalization.std}};
+  j["preprocess"] = {{"channels", data::channels_name(preprocess.channels())},
+                     {"resize", preprocess.resize()},
+                     {"crop", preprocess.crop()}};
   j["epoch"] = epoch;
   j["global_step"] = global_step;
   Json m = Json::object();
@@ -144,6 +147,16 @@ CheckpointMeta CheckpointMeta::from_json(std::string_view text, const std::strin
   m.normalization.mean = norm.numbers(norm.at("mean"), "mean", 4096);
   m.normalization.std = norm.numbers(norm.at("std"), "std", 4096);
   m.normalization.validate(m.model.shape().channels, where + " normalization");
+  if (f.has("preprocess")) {  // absent before images could be resized
+    const Fields pre(f.at("preprocess"), where + " preprocess");
+    const std::string channels = pre.string("channels", 8);
+    GLASSBOX_CHECK(channels == "keep" || channels == "gray" || channels == "rgb", pre.where(), ": channels '",
+                   printable_excerpt(channels), "', expected keep, gray or rgb");
+    m.preprocess.channels(channels == "gray" ? data::Channels::gray : channels == "rgb" ? data::Channels::rgb
+                                                                                     : data::Channels::keep)
+        .resize(static_cast<int>(pre.integer("resize", 0, 1 << 15)))
+        .crop(static_cast<int>(pre.integer("crop", 0, 1 << 15)));
+  }
   const int64_t big = std::numeric_limits<int64_t>::max();
   m.epoch = f.integer("epoch", 0, big);
   m.global_step = f.integer("global_step", 0, big);

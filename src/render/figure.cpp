@@ -13,11 +13,17 @@
 namespace glassbox::render {
 namespace {
 
-// Layout, in pixels.
-constexpr int kMargin = 8;
-constexpr int kBarGap = 6;
-constexpr int kBarWidth = 10;
-constexpr int kTickLabelWidth = 42;
+// Layout, in pixels at an 11-pixel font; everything scales with the font.
+struct Layout {
+  explicit Layout(double font)
+      : font(font),
+        margin(static_cast<int>(std::lround(8 * font / 11))),
+        bar_gap(static_cast<int>(std::lround(6 * font / 11))),
+        bar_width(static_cast<int>(std::lround(10 * font / 11))),
+        tick_label_width(static_cast<int>(std::lround(42 * font / 11))) {}
+  double font;
+  int margin, bar_gap, bar_width, tick_label_width;
+};
 
 struct SurfaceDeleter {
   void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
@@ -57,10 +63,11 @@ Surface panel_surface(const Panel& p) {
         c = color_at(p.colormap, (double(img.at(0, y, x)) - lo) / span);
       }
       if (!p.overlay.empty() && overlay_max > 0) {
-        const double v = p.overlay.at(0, y, x);
-        const double t = 0.5 + 0.5 * v / overlay_max;  // centred: 0 maps to the middle of the map
+        const double v = std::isfinite(p.overlay.at(0, y, x)) ? p.overlay.at(0, y, x) : 0.0;
+        // Signed: 0 maps to the middle of the map; otherwise 0 .. max to the whole map.
+        const double t = p.overlay_signed ? 0.5 + 0.5 * v / overlay_max : v / overlay_max;
         const auto o = color_at(p.overlay_colormap, t);
-        const double a = p.overlay_alpha * std::min(1.0, std::abs(v) / overlay_max);
+        const double a = p.overlay_fade ? p.overlay_alpha * std::min(1.0, std::abs(v) / overlay_max) : p.overlay_alpha;
         for (int k = 0; k < 3; ++k) c[k] = static_cast<uint8_t>(std::lround(c[k] * (1 - a) + o[k] * a));
       }
       row[x] = pack(c);
@@ -79,16 +86,37 @@ std::string tick_label(double v) {
   return text;
 }
 
-void draw_text(cairo_t* cr, const std::string& text, double x, double y, double max_width) {
+// A title that does not fit its width on one line goes on two (split at the space nearest the middle);
+// only what still does not fit is shrunk. Titles are never cut.
+std::vector<std::string> title_lines(cairo_t* cr, const std::string& text, double max_width) {
   cairo_text_extents_t ext;
   cairo_text_extents(cr, text.c_str(), &ext);
-  // Titles longer than the panel are shrunk, not cut.
-  double scale = ext.width > max_width && ext.width > 0 ? max_width / ext.width : 1.0;
+  if (ext.width <= max_width) return {text};
+  size_t best = std::string::npos;
+  for (size_t i = text.find(' '); i != std::string::npos; i = text.find(' ', i + 1))
+    if (best == std::string::npos ||
+        std::abs(double(i) - text.size() / 2.0) < std::abs(double(best) - text.size() / 2.0))
+      best = i;
+  if (best == std::string::npos) return {text};
+  return {text.substr(0, best), text.substr(best + 1)};
+}
+
+void draw_line(cairo_t* cr, const std::string& text, double x, double y, double max_width) {
+  cairo_text_extents_t ext;
+  cairo_text_extents(cr, text.c_str(), &ext);
+  const double scale = ext.width > max_width && ext.width > 0 ? max_width / ext.width : 1.0;
   cairo_save(cr);
   cairo_move_to(cr, x + (max_width - ext.width * scale) / 2 - ext.x_bearing * scale, y);
   cairo_scale(cr, scale, scale);
   cairo_show_text(cr, text.c_str());
   cairo_restore(cr);
+}
+
+// Draws a title whose last line's baseline is at `y`.
+void draw_text(cairo_t* cr, const std::string& text, double x, double y, double max_width, double line_height) {
+  const std::vector<std::string> lines = title_lines(cr, text, max_width);
+  for (size_t i = 0; i < lines.size(); ++i)
+    draw_line(cr, lines[i], x, y - (lines.size() - 1 - i) * line_height, max_width);
 }
 
 }  // namespace
@@ -132,16 +160,30 @@ RgbImage Figure::render() const {
   for (const Panel& p : panels_)
     if (!p.empty()) aspect = std::max(aspect, double(p.image.height) / p.image.width);
   const int size = options_.panel_size();
+  const Layout L(options_.font_size() > 0 ? options_.font_size() : std::max(11.0, size / 16.0));
+  const double font = L.font;
   const int img_w = aspect > 1 ? static_cast<int>(size / aspect) : size;
   const int img_h = aspect > 1 ? size : static_cast<int>(size * aspect);
-  const int title_h = static_cast<int>(options_.font_size() * 1.8);
   bool any_bar = false;
   for (const Panel& p : panels_) any_bar = any_bar || (!p.empty() && p.colorbar && p.image.channels < 3);
-  const int bar_w = any_bar ? kBarGap + kBarWidth + kTickLabelWidth : kMargin;
-  const int cell_w = kMargin + img_w + bar_w;
-  const int cell_h = title_h + img_h + kMargin;
-  const int top = options_.title().empty() ? kMargin : kMargin + static_cast<int>(options_.font_size() * 2.2);
-  const int width = cols_ * cell_w + kMargin, height = top + rows_ * cell_h;
+  const int bar_w = any_bar ? L.bar_gap + L.bar_width + L.tick_label_width : L.margin;
+  const double title_w = any_bar ? img_w + L.bar_gap + L.bar_width + L.tick_label_width / 2.0 : img_w;
+  // Two title lines for every cell when any title needs them, so that the images stay aligned.
+  int title_lines_needed = 1;
+  {
+    Surface probe(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1));
+    Context pc(cairo_create(probe.get()));
+    cairo_select_font_face(pc.get(), "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(pc.get(), font);
+    for (const Panel& p : panels_)
+      if (!p.empty()) title_lines_needed = std::max<int>(title_lines_needed, title_lines(pc.get(), p.title, title_w).size());
+  }
+  const double line_h = font * 1.2;
+  const int title_h = static_cast<int>(font * 1.8 + (title_lines_needed - 1) * line_h);
+  const int cell_w = L.margin + img_w + bar_w;
+  const int cell_h = title_h + img_h + L.margin;
+  const int top = options_.title().empty() ? L.margin : L.margin + static_cast<int>(font * 2.2);
+  const int width = cols_ * cell_w + L.margin, height = top + rows_ * cell_h;
 
   Surface surface(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height));
   Context cr(cairo_create(surface.get()));
@@ -150,18 +192,17 @@ RgbImage Figure::render() const {
   cairo_select_font_face(cr.get(), "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   if (!options_.title().empty()) {
     cairo_set_source_rgb(cr.get(), 0, 0, 0);
-    cairo_set_font_size(cr.get(), options_.font_size() * 1.25);
-    draw_text(cr.get(), options_.title(), kMargin, kMargin + options_.font_size() * 1.3, width - 2 * kMargin);
+    cairo_set_font_size(cr.get(), font * 1.25);
+    draw_line(cr.get(), options_.title(), L.margin, L.margin + font * 1.3, width - 2 * L.margin);
   }
   for (int r = 0; r < rows_; ++r)
     for (int c = 0; c < cols_; ++c) {
       const Panel& p = panels_[static_cast<size_t>(r * cols_ + c)];
       if (p.empty()) continue;
-      const double x0 = kMargin + c * cell_w, y0 = top + r * cell_h;
+      const double x0 = L.margin + c * cell_w, y0 = top + r * cell_h;
       cairo_set_source_rgb(cr.get(), 0, 0, 0);
-      cairo_set_font_size(cr.get(), options_.font_size());
-      draw_text(cr.get(), p.title, x0, y0 + title_h - options_.font_size() * 0.55,
-                any_bar ? img_w + kBarGap + kBarWidth + kTickLabelWidth / 2.0 : img_w);
+      cairo_set_font_size(cr.get(), font);
+      draw_text(cr.get(), p.title, x0, y0 + title_h - font * 0.55, title_w, line_h);
       // The image, scaled with nearest-neighbour sampling: pixels stay pixels.
       Surface img = panel_surface(p);
       cairo_save(cr.get());
@@ -174,7 +215,7 @@ RgbImage Figure::render() const {
       if (!p.cell_text.empty()) {
         // Text on each cell, black or white against the cell's own colour.
         const double cw = double(img_w) / p.image.width, ch = double(img_h) / p.image.height;
-        cairo_set_font_size(cr.get(), std::min(options_.font_size(), ch * 0.45));
+        cairo_set_font_size(cr.get(), std::min(font, ch * 0.45));
         double lo, hi;
         panel_limits(p, lo, hi);
         for (int yy = 0; yy < p.image.height; ++yy)
@@ -196,26 +237,26 @@ RgbImage Figure::render() const {
       // Colorbar: the map from bottom (low) to top (high), with three ticks.
       double lo, hi;
       panel_limits(p, lo, hi);
-      const double bx = x0 + img_w + kBarGap, by = y0 + title_h;
+      const double bx = x0 + img_w + L.bar_gap, by = y0 + title_h;
       const auto& table = colormap_table(p.colormap);
       for (int i = 0; i < img_h; ++i) {
         const auto& col = table[static_cast<size_t>(std::lround(255.0 * (img_h - 1 - i) / std::max(1, img_h - 1)))];
         cairo_set_source_rgb(cr.get(), col[0] / 255.0, col[1] / 255.0, col[2] / 255.0);
-        cairo_rectangle(cr.get(), bx, by + i, kBarWidth, 1);
+        cairo_rectangle(cr.get(), bx, by + i, L.bar_width, 1);
         cairo_fill(cr.get());
       }
       cairo_set_source_rgb(cr.get(), 0, 0, 0);
       cairo_set_line_width(cr.get(), 1);
-      cairo_rectangle(cr.get(), bx + 0.5, by + 0.5, kBarWidth - 1, img_h - 1);
+      cairo_rectangle(cr.get(), bx + 0.5, by + 0.5, L.bar_width - 1, img_h - 1);
       cairo_stroke(cr.get());
-      cairo_set_font_size(cr.get(), options_.font_size() * 0.8);
+      cairo_set_font_size(cr.get(), font * 0.8);
       for (int k = 0; k < 3; ++k) {
         const double v = lo + (hi - lo) * k / 2.0;
         const double ty = by + (img_h - 1) * (1 - k / 2.0);
-        cairo_move_to(cr.get(), bx + kBarWidth, ty + 0.5);
-        cairo_line_to(cr.get(), bx + kBarWidth + 3, ty + 0.5);
+        cairo_move_to(cr.get(), bx + L.bar_width, ty + 0.5);
+        cairo_line_to(cr.get(), bx + L.bar_width + 3, ty + 0.5);
         cairo_stroke(cr.get());
-        cairo_move_to(cr.get(), bx + kBarWidth + 5, ty + options_.font_size() * 0.3);
+        cairo_move_to(cr.get(), bx + L.bar_width + 5, ty + font * 0.3);
         cairo_show_text(cr.get(), tick_label(v).c_str());
       }
     }

@@ -139,6 +139,7 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
   meta.class_names.resize(static_cast<size_t>(model.num_classes()));
   for (size_t c = train.class_names().size(); c < meta.class_names.size(); ++c) meta.class_names[c] = std::to_string(c);
   meta.normalization = train.normalization();
+  meta.preprocess = train.preprocess();
   meta.optimizer = o.optimizer();
   meta.learning_rate = learning_rate(o, model);
   meta.seed = o.seed();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "glassbox/data/normalization.h"
+#include "glassbox/data/preprocess.h"
 
 namespace glassbox::data {
 
@@ -49,6 +50,10 @@ class Dataset {
   const std::vector<std::string>& class_names() const { return class_names_; }
   const Normalization& normalization() const { return normalization_; }
   void set_normalization(Normalization n);
+  // How the images were made from their files (channels, Resize, CenterCrop), recorded in checkpoints so
+  // that images given to a trained model later go through the same. Set by load_dataset.
+  const Preprocess& preprocess() const { return preprocess_; }
+  void set_preprocess(Preprocess p) { preprocess_ = std::move(p.normalize({})); }
 
   // The samples of this view at `positions` (0-based within this view), as model input.
   Batch batch(const at::Tensor& positions) const;
@@ -79,6 +84,7 @@ class Dataset {
   int64_t num_classes_ = 0;
   std::vector<std::string> class_names_;
   Normalization normalization_;
+  Preprocess preprocess_;
 };
 
 // Splits `dataset` into parts of the given sizes (summing to its size) in a random order fixed by `seed`.

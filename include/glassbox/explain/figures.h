@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "glassbox/data/dataset.h"
+#include "glassbox/explain/attribution-display.h"
 #include "glassbox/explain/gradients.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/models/classifier.h"
@@ -51,23 +52,51 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
 // Row 1: the input (true label, the two classes and their probabilities), d a/dx, d b/dx.
 // Row 2: d a/dx - d b/dx (what separates them), x + k d a/dx and x + k d b/dx, each titled with
 // what the model now predicts. Gradients on a diverging map centred on 0. Returns PNG bytes.
-std::string render_confusion_figure(const ConfusionFigureData& data, int panel_size = 120);
+std::string render_confusion_figure(const ConfusionFigureData& data, int panel_size = 220);
+
+// Everything the 1 x 3 explanation figure shows for one sample.
+struct AttributionFigureData {
+  at::Tensor x;            // [C, H, W] display pixels in [0, 1] (unnormalised), CPU: RGB is shown in colour
+  at::Tensor attribution;  // [C, H, W], or [1, H, W] for a layer's map upsampled to the input, CPU
+  std::string method;      // its name, for the title
+  int64_t label = -1;      // the true class; -1 when unknown (an image file)
+  int64_t target = 0;      // the class explained
+  double target_probability = 0;
+  int64_t predicted = 0;   // what the model sees
+  double predicted_probability = 0;
+  std::vector<std::string> class_names;
+};
+
+struct AttributionFigureOptions {
+  GLASSBOX_ARG(AttributionSign, sign) = AttributionSign::automatic;  // see attribution-display.h
+  GLASSBOX_ARG(double, outlier_percent) = 2.0;  // Captum's outlier_perc: the top values that saturate
+  GLASSBOX_ARG(double, alpha) = 0.5;            // the heat map's weight when blended over the image
+  // true: the weight grows with the value (attributions show where they are); false: one weight
+  // everywhere (a CAM over a photograph, as pytorch-grad-cam's show_cam_on_image).
+  GLASSBOX_ARG(bool, fade) = true;
+  GLASSBOX_ARG(int, panel_size) = 260;
+};
+
+// The input (in colour when RGB), the attribution reduced to one map (Captum's rule: channels summed,
+// the sign chosen, the top outlier_percent saturated), and that map blended over the input.
+std::string render_attribution_figure(const AttributionFigureData& data,
+                                      const AttributionFigureOptions& options = AttributionFigureOptions());
 
 // A grid: the probes' images on top, their attributions (diverging, or viridis when non-negative)
 // below, titled with `titles` (one per probe). Returns PNG bytes.
 std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& attributions,
                                     const std::vector<std::string>& titles, const std::string& title = "",
-                                    int panel_size = 96);
+                                    int panel_size = 160);
 
 // The morph trajectory as an animated GIF: each frame the image and its target probability.
 std::string render_morph_gif(const MorphTrajectory& trajectory, int64_t target,
-                             const std::vector<std::string>& class_names = {}, int panel_size = 168);
+                             const std::vector<std::string>& class_names = {}, int panel_size = 240);
 // Its first and last frames and the change between them, as a PNG.
 std::string render_morph_summary(const MorphTrajectory& trajectory, int64_t target,
-                                 const std::vector<std::string>& class_names = {}, int panel_size = 140);
+                                 const std::vector<std::string>& class_names = {}, int panel_size = 220);
 
 // The confused-pairs matrix [K, K] as a picture.
 std::string render_pair_matrix(const at::Tensor& counts, const std::vector<std::string>& class_names = {},
-                               int panel_size = 360);
+                               int panel_size = 520);
 
 }  // namespace glassbox::explain

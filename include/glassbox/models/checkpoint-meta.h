@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "glassbox/data/normalization.h"
+#include "glassbox/data/preprocess.h"
 #include "glassbox/models/model-options.h"
 
 namespace glassbox::models {
@@ -24,6 +25,9 @@ struct CheckpointMeta {
   ModelOptions model{"linear", InputShape{}, 10};
   std::vector<std::string> class_names;  // one per class
   data::Normalization normalization;
+  // How images became the model's inputs (channels, Resize, CenterCrop): applied to the images it is
+  // later asked about. Its own normalize is unused: `normalization` is the one.
+  data::Preprocess preprocess;
   int64_t epoch = 0;        // epochs completed when written
   int64_t global_step = 0;  // optimizer steps taken when written
   std::map<std::string, double> metrics;
@@ -31,6 +35,9 @@ struct CheckpointMeta {
   double learning_rate = 0;
   uint64_t seed = 0;
   std::map<std::string, EntryDigest> entries;  // every other entry of the archive (format 2)
+
+  // `preprocess` with `normalization`: everything an image goes through to become an input.
+  data::Preprocess input_preprocess() const { return data::Preprocess(preprocess).normalize(normalization); }
 
   std::string to_json() const;
   // Parses metadata from a file glassbox may not have written (format 2, or format 1 of glassbox 0.1,

@@ -22,15 +22,20 @@ struct Panel {
   bool colorbar = true;
   Plane overlay;                      // optional: one channel drawn over `image` through `overlay_colormap`
   Colormap overlay_colormap = Colormap::diverging;
-  double overlay_alpha = 0.6;         // at the strongest overlay value; fades to 0 where it is 0
+  double overlay_alpha = 0.6;         // the overlay's weight in the blend (at its strongest value when fading)
+  bool overlay_signed = true;         // values centred on 0 on the map; false: 0 .. max
+  // true: the weight grows with |value| (sparse attributions show where they are); false: one weight
+  // everywhere, the heat-map-over-photograph blend of pytorch-grad-cam's show_cam_on_image.
+  bool overlay_fade = true;
   std::vector<std::string> cell_text; // optional: text centred on each data pixel (row-major), e.g. counts
 
   bool empty() const { return image.empty(); }
 };
 
 struct FigureOptions {
-  GLASSBOX_ARG(int, panel_size) = 140;   // the longer side of each image, in pixels
-  GLASSBOX_ARG(double, font_size) = 11;
+  GLASSBOX_ARG(int, panel_size) = 240;   // the longer side of each image, in pixels
+  // Title size in pixels; 0: panel_size / 16 (at least 11). Margins, colorbars and ticks scale with it.
+  GLASSBOX_ARG(double, font_size) = 0;
   GLASSBOX_ARG(std::string, title);       // over the whole figure; empty = none
 };
 

@@ -1,0 +1,57 @@
+#include "glassbox/explain/attribution-display.h"
+
+#include <ATen/ATen.h>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::explain {
+
+AttributionSign parse_attribution_sign(const std::string& name) {
+  if (name == "auto") return AttributionSign::automatic;
+  if (name == "all") return AttributionSign::all;
+  if (name == "positive") return AttributionSign::positive;
+  if (name == "negative") return AttributionSign::negative;
+  if (name == "absolute_value") return AttributionSign::absolute_value;
+  throw Error("sign '" + printable_excerpt(name) + "': expected auto, all, positive, negative or absolute_value");
+}
+
+const char* attribution_sign_name(AttributionSign sign) {
+  switch (sign) {
+    case AttributionSign::automatic: return "auto";
+    case AttributionSign::all: return "all";
+    case AttributionSign::positive: return "positive";
+    case AttributionSign::negative: return "negative";
+    case AttributionSign::absolute_value: return "absolute_value";
+  }
+  return "?";
+}
+
+at::Tensor reduce_attribution(const at::Tensor& attribution, AttributionSign sign, double outlier_percent,
+                              AttributionSign* used) {
+  GLASSBOX_CHECK(outlier_percent >= 0 && outlier_percent < 100, "outlier_percent ", outlier_percent, ": expected 0..100");
+  at::Tensor a = attribution.detach().to(at::kCPU).to(at::kDouble);
+  if (a.dim() == 3) a = a.sum(0);
+  GLASSBOX_CHECK(a.dim() == 2, "attribution ", attribution.sizes(), ": expected [C, H, W] or [H, W]");
+  a = at::nan_to_num(a, 0.0, 0.0, 0.0);
+  if (sign == AttributionSign::automatic)
+    sign = a.min().item<double>() >= 0 ? AttributionSign::absolute_value : AttributionSign::all;
+  if (used) *used = sign;
+  switch (sign) {
+    case AttributionSign::positive: a = a.clamp_min(0); break;
+    case AttributionSign::negative: a = (-a).clamp_min(0); break;
+    case AttributionSign::absolute_value: a = a.abs(); break;
+    default: break;
+  }
+  // Captum's threshold: the magnitude at which the sorted magnitudes' running sum reaches
+  // (100 - outlier_percent) % of their total.
+  const at::Tensor sorted = std::get<0>(a.abs().flatten().sort());
+  const at::Tensor cumulative = sorted.cumsum(0);
+  const double total = cumulative[-1].item<double>();
+  if (total <= 0) return a.to(at::kFloat);
+  const int64_t at_threshold = (cumulative >= total * (100.0 - outlier_percent) / 100.0).to(at::kLong).argmax().item<int64_t>();
+  const double threshold = sorted[at_threshold].item<double>();
+  if (threshold <= 0) return a.to(at::kFloat);
+  return (a / threshold).clamp(sign == AttributionSign::all ? -1.0 : 0.0, 1.0).to(at::kFloat);
+}
+
+}  // namespace glassbox::explain
