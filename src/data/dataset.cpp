@@ -118,7 +118,7 @@ void Dataset::set_normalization(Normalization n) {
 Batch Dataset::batch(const at::Tensor& positions) const {
   Batch b;
   if (!in_memory()) {
-    b.x = raw(positions).to(at::kFloat).div_(255.0f);
+    b.x = raw(positions).to(at::kFloat).mul_(1.0f / 255.0f);  // as the in-memory path converts, to the last bit
     b.y = labels_.index_select(0, at::tensor(rows_of(positions), at::kLong));
     if (normalization_.enabled()) b.x = normalization_.apply(b.x).contiguous();
     return b;

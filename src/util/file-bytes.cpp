@@ -27,7 +27,8 @@ namespace {
 
 // Opens `path` for reading and checks it is a regular file; returns its size.
 uint64_t open_regular(const std::string& path, Fd& f) {
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (a named pipe planted as an image) must not wait for a writer.
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (f.fd < 0) {
     const int err = errno;
     GLASSBOX_CHECK(err != ENOENT, path, ": no such file");
