@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "glassbox/util/atomic-file.h"
@@ -11,7 +12,8 @@ namespace fs = std::filesystem;
 
 namespace glassbox::cli {
 
-void check_output_file(const std::string& flag, const std::string& path, std::initializer_list<const char*> extensions) {
+void check_output_file(const std::string& flag, const std::string& path, std::initializer_list<const char*> extensions,
+                       bool in_created_directory) {
   GLASSBOX_CHECK(!path.empty(), flag, ": empty, expected a file name");
   const fs::path p(path);
   if (extensions.size() > 0) {
@@ -23,10 +25,20 @@ void check_output_file(const std::string& flag, const std::string& path, std::in
   std::error_code ec;
   GLASSBOX_CHECK(!fs::is_directory(p, ec), flag, " ", path, ": is a directory, expected a file");
   const fs::path parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  if (in_created_directory) {
+    check_output_directory(flag, parent.string());
+    return;
+  }
   GLASSBOX_CHECK(fs::is_directory(parent, ec), flag, " ", path, ": directory ", parent.string(),
                  " does not exist (glassbox does not create it)");
   GLASSBOX_CHECK(::access(parent.c_str(), W_OK | X_OK) == 0, flag, " ", path, ": directory ", parent.string(),
                  " is not writable");
+}
+
+bool is_inside(const std::string& path, const std::string& directory) {
+  const fs::path p = fs::absolute(path).lexically_normal(), d = fs::absolute(directory).lexically_normal();
+  const auto mismatch = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
+  return mismatch.first == d.end() && mismatch.second != p.end();
 }
 
 void check_output_directory(const std::string& flag, const std::string& path) {

@@ -127,7 +127,9 @@ void run_train(const TrainArgs& a) {
   train::validate_options(options);
   // 2. Output locations, without creating anything.
   if (!a.logdir.empty()) check_output_directory("--logdir", a.logdir);
-  if (!a.summary_json.empty()) check_output_file("--summary-json", a.summary_json, {".json"});
+  // A summary inside the logdir is created with it; anywhere else its directory must exist.
+  if (!a.summary_json.empty())
+    check_output_file("--summary-json", a.summary_json, {".json"}, !a.logdir.empty() && is_inside(a.summary_json, a.logdir));
 
   // 3. The data and the model. A resumed run sees its inputs exactly as before: preprocessing and
   // normalisation come from the checkpoint.
