@@ -29,14 +29,17 @@ void Preprocess::validate(const std::string& what) const {
 }
 
 DecodedImage Preprocess::apply(const DecodedImage& image) const {
-  DecodedImage out = channels_ == Channels::keep ? image : convert_channels(image, channels_ == Channels::gray ? 1 : 3);
+  // Converted only when the channels change: a photograph is not copied to stay RGB.
+  const int channels = channels_ == Channels::gray ? 1 : channels_ == Channels::rgb ? 3 : image.channels;
+  DecodedImage converted;
+  if (channels != image.channels) converted = convert_channels(image, channels);
+  const DecodedImage& in = channels != image.channels ? converted : image;
   if (resize_ > 0) {
     int w = 0, h = 0;
-    resized_shape(out.width, out.height, resize_, w, h);
-    out = data::resize(out, w, h);
+    resized_shape(in.width, in.height, resize_, w, h);
+    return crop_ > 0 ? resize_and_crop(in, w, h, crop_, crop_) : data::resize(in, w, h);
   }
-  if (crop_ > 0) out = center_crop(out, crop_, crop_);
-  return out;
+  return crop_ > 0 ? center_crop(in, crop_, crop_) : in;
 }
 
 }  // namespace glassbox::data

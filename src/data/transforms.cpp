@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "glassbox/util/error.h"
@@ -55,47 +56,82 @@ AxisWeights axis_weights(int in_size, int out_size) {
   return w;
 }
 
-uint8_t clip8(int64_t v) {
+inline uint8_t clip8(int32_t v) {
   v >>= kPrecisionBits;
   return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-DecodedImage resample_horizontal(const DecodedImage& in, int out_width) {
-  const AxisWeights w = axis_weights(in.width, out_width);
-  DecodedImage out{out_width, in.height, in.channels, {}};
-  const int c = in.channels;
-  out.pixels.resize(static_cast<size_t>(out_width) * static_cast<size_t>(in.height) * static_cast<size_t>(c));
-  for (int y = 0; y < in.height; ++y) {
-    const uint8_t* row = in.pixels.data() + static_cast<size_t>(y) * static_cast<size_t>(in.width) * static_cast<size_t>(c);
-    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * static_cast<size_t>(out_width) * static_cast<size_t>(c);
-    for (int x = 0; x < out_width; ++x) {
-      const int32_t* k = &w.coefficients[static_cast<size_t>(x) * static_cast<size_t>(w.max_count)];
-      const int lo = w.first[static_cast<size_t>(x)], n = w.count[static_cast<size_t>(x)];
-      for (int ch = 0; ch < c; ++ch) {
-        int64_t sum = int64_t(1) << (kPrecisionBits - 1);
-        for (int i = 0; i < n; ++i) sum += int64_t(row[static_cast<size_t>(lo + i) * static_cast<size_t>(c) + static_cast<size_t>(ch)]) * k[i];
-        dst[static_cast<size_t>(x) * static_cast<size_t>(c) + static_cast<size_t>(ch)] = clip8(sum);
-      }
+// Horizontal pass, for output columns [x0, x0 + w) and input rows [y0, y0 + h). int32 sums: with the
+// triangle's non-negative weights they stay below 255 * 2^22 + 2^21.
+template <int C>
+void horizontal(const DecodedImage& in, const AxisWeights& wt, int x0, int w, int y0, int h, uint8_t* out) {
+  for (int y = 0; y < h; ++y) {
+    const uint8_t* row = in.pixels.data() + static_cast<size_t>(y0 + y) * static_cast<size_t>(in.width) * C;
+    uint8_t* dst = out + static_cast<size_t>(y) * static_cast<size_t>(w) * C;
+    for (int x = 0; x < w; ++x) {
+      const int32_t* k = &wt.coefficients[static_cast<size_t>(x0 + x) * static_cast<size_t>(wt.max_count)];
+      const int lo = wt.first[static_cast<size_t>(x0 + x)], n = wt.count[static_cast<size_t>(x0 + x)];
+      const uint8_t* src = row + static_cast<size_t>(lo) * C;
+      int32_t acc[C];
+      for (int c = 0; c < C; ++c) acc[c] = 1 << (kPrecisionBits - 1);
+      for (int i = 0; i < n; ++i)
+        for (int c = 0; c < C; ++c) acc[c] += src[i * C + c] * k[i];
+      for (int c = 0; c < C; ++c) dst[static_cast<size_t>(x) * C + c] = clip8(acc[c]);
     }
   }
-  return out;
 }
 
-DecodedImage resample_vertical(const DecodedImage& in, int out_height) {
-  const AxisWeights w = axis_weights(in.height, out_height);
-  DecodedImage out{in.width, out_height, in.channels, {}};
-  const size_t row_bytes = static_cast<size_t>(in.width) * static_cast<size_t>(in.channels);
-  out.pixels.resize(row_bytes * static_cast<size_t>(out_height));
-  for (int y = 0; y < out_height; ++y) {
-    const int32_t* k = &w.coefficients[static_cast<size_t>(y) * static_cast<size_t>(w.max_count)];
-    const int lo = w.first[static_cast<size_t>(y)], n = w.count[static_cast<size_t>(y)];
-    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * row_bytes;
-    for (size_t x = 0; x < row_bytes; ++x) {
-      int64_t sum = int64_t(1) << (kPrecisionBits - 1);
-      for (int i = 0; i < n; ++i) sum += int64_t(in.pixels[static_cast<size_t>(lo + i) * row_bytes + x]) * k[i];
-      dst[x] = clip8(sum);
+// Vertical pass over rows of `row_bytes`, for output rows [y0, y0 + h): each output row a weighted
+// sum of whole input rows (contiguous, so the compiler vectorises it). `in` starts at input row in_row0.
+void vertical(const uint8_t* in, size_t row_bytes, const AxisWeights& wt, int y0, int h, uint8_t* out, int in_row0) {
+  std::vector<int32_t> acc(row_bytes);
+  for (int y = 0; y < h; ++y) {
+    const int32_t* k = &wt.coefficients[static_cast<size_t>(y0 + y) * static_cast<size_t>(wt.max_count)];
+    const int lo = wt.first[static_cast<size_t>(y0 + y)], n = wt.count[static_cast<size_t>(y0 + y)];
+    std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
+    for (int i = 0; i < n; ++i) {
+      const uint8_t* __restrict src = in + static_cast<size_t>(lo + i - in_row0) * row_bytes;
+      int32_t* __restrict a = acc.data();
+      const int32_t ki = k[i];
+      for (size_t x = 0; x < row_bytes; ++x) a[x] += src[x] * ki;
     }
+    uint8_t* dst = out + static_cast<size_t>(y) * row_bytes;
+    for (size_t x = 0; x < row_bytes; ++x) dst[x] = clip8(acc[x]);
   }
+}
+
+// The window [x0, x0 + w) x [y0, y0 + h) of the image resized to out_width x out_height: only the
+// pixels a crop keeps are computed, each exactly as a full resize computes it.
+DecodedImage resize_window(const DecodedImage& in, int out_width, int out_height, int x0, int y0, int w, int h) {
+  const int c = in.channels;
+  GLASSBOX_CHECK(c == 1 || c == 3, "resize: ", c, " channels, expected 1 or 3");
+  const bool horizontal_pass = out_width != in.width, vertical_pass = out_height != in.height;
+  // The input rows the vertical pass reads for the window's rows (the window's own without one).
+  AxisWeights vw;
+  int row0 = y0, rows = h;
+  if (vertical_pass) {
+    vw = axis_weights(in.height, out_height);
+    row0 = vw.first[static_cast<size_t>(y0)];
+    int end = row0;
+    for (int y = y0; y < y0 + h; ++y) end = std::max(end, vw.first[static_cast<size_t>(y)] + vw.count[static_cast<size_t>(y)]);
+    rows = end - row0;
+  }
+  DecodedImage mid{w, rows, c, {}};
+  mid.pixels.resize(static_cast<size_t>(w) * static_cast<size_t>(rows) * static_cast<size_t>(c));
+  if (horizontal_pass) {
+    const AxisWeights hw = axis_weights(in.width, out_width);
+    if (c == 1) horizontal<1>(in, hw, x0, w, row0, rows, mid.pixels.data());
+    else horizontal<3>(in, hw, x0, w, row0, rows, mid.pixels.data());
+  } else {
+    for (int y = 0; y < rows; ++y)
+      std::memcpy(mid.pixels.data() + static_cast<size_t>(y) * static_cast<size_t>(w) * static_cast<size_t>(c),
+                  in.pixels.data() + (static_cast<size_t>(row0 + y) * static_cast<size_t>(in.width) + static_cast<size_t>(x0)) * static_cast<size_t>(c),
+                  static_cast<size_t>(w) * static_cast<size_t>(c));
+  }
+  if (!vertical_pass) return mid;
+  DecodedImage out{w, h, c, {}};
+  out.pixels.resize(static_cast<size_t>(w) * static_cast<size_t>(h) * static_cast<size_t>(c));
+  vertical(mid.pixels.data(), static_cast<size_t>(w) * static_cast<size_t>(c), vw, y0, h, out.pixels.data(), row0);
   return out;
 }
 
@@ -115,10 +151,16 @@ void resized_shape(int width, int height, int size, int& out_width, int& out_hei
 
 DecodedImage resize(const DecodedImage& image, int width, int height) {
   GLASSBOX_CHECK(width >= 1 && height >= 1, "resize: size ", width, "x", height, ", expected positive");
-  DecodedImage out = image;
-  if (width != image.width) out = resample_horizontal(out, width);
-  if (height != image.height) out = resample_vertical(out, height);
-  return out;
+  if (width == image.width && height == image.height) return image;
+  return resize_window(image, width, height, 0, 0, width, height);
+}
+
+DecodedImage resize_and_crop(const DecodedImage& image, int width, int height, int crop_width, int crop_height) {
+  GLASSBOX_CHECK(width >= 1 && height >= 1, "resize: size ", width, "x", height, ", expected positive");
+  if (crop_width > width || crop_height > height || (width == image.width && height == image.height))
+    return center_crop(resize(image, width, height), crop_width, crop_height);
+  const int top = round_half_even((height - crop_height) / 2.0), left = round_half_even((width - crop_width) / 2.0);
+  return resize_window(image, width, height, left, top, crop_width, crop_height);
 }
 
 DecodedImage center_crop(const DecodedImage& image, int width, int height) {

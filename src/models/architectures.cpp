@@ -7,11 +7,19 @@
 namespace glassbox::models {
 namespace {
 
+// Sees each named layer's output as forward produces it (layers(), forward_with_layer); null in training.
+using Tap = std::function<void(const char* name, const at::Tensor& output)>;
+
+at::Tensor tapped(const Tap* tap, const char* name, at::Tensor t) {
+  if (tap) (*tap)(name, t);
+  return t;
+}
+
 struct LinearNetImpl : torch::nn::Module {
   LinearNetImpl(int64_t in, int64_t classes, bool relu_on_logits)
       : l1(register_module("l1", torch::nn::Linear(in, classes))), relu_on_logits(relu_on_logits) {}
-  torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor logits = l1(x.flatten(1));
+  torch::Tensor forward(const torch::Tensor& x, const Tap* tap) {
+    torch::Tensor logits = tapped(tap, "l1", l1(x.flatten(1)));
     return relu_on_logits ? torch::relu(logits) : logits;
   }
   torch::nn::Linear l1;
@@ -22,7 +30,9 @@ struct MlpImpl : torch::nn::Module {
   MlpImpl(int64_t in, int64_t hidden, int64_t classes)
       : l1(register_module("l1", torch::nn::Linear(in, hidden))),
         l2(register_module("l2", torch::nn::Linear(hidden, classes))) {}
-  torch::Tensor forward(const torch::Tensor& x) { return l2(torch::relu(l1(x.flatten(1)))); }
+  torch::Tensor forward(const torch::Tensor& x, const Tap* tap) {
+    return tapped(tap, "l2", l2(torch::relu(tapped(tap, "l1", l1(x.flatten(1))))));
+  }
   torch::nn::Linear l1, l2;
 };
 
@@ -32,10 +42,10 @@ struct CnnImpl : torch::nn::Module {
         conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 2 * width, 3).padding(1)))),
         fc1(register_module("fc1", torch::nn::Linear(2 * width * (s.height / 4) * (s.width / 4), hidden))),
         fc2(register_module("fc2", torch::nn::Linear(hidden, classes))) {}
-  torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor h = torch::max_pool2d(torch::relu(conv1(x)), 2);
-    h = torch::max_pool2d(torch::relu(conv2(h)), 2);
-    return fc2(torch::relu(fc1(h.flatten(1))));
+  torch::Tensor forward(const torch::Tensor& x, const Tap* tap) {
+    torch::Tensor h = torch::max_pool2d(torch::relu(tapped(tap, "conv1", conv1(x))), 2);
+    h = torch::max_pool2d(torch::relu(tapped(tap, "conv2", conv2(h))), 2);
+    return tapped(tap, "fc2", fc2(torch::relu(tapped(tap, "fc1", fc1(h.flatten(1))))));
   }
   torch::nn::Conv2d conv1, conv2;
   torch::nn::Linear fc1, fc2;
@@ -49,15 +59,15 @@ ModuleClassifier::ModuleClassifier(const ModelOptions& options) : options_(optio
   const std::string& arch = options.architecture();
   if (arch == "linear" || arch == "logreg") {
     auto net = std::make_shared<LinearNetImpl>(s.numel(), options.num_classes(), arch == "linear");
-    forward_ = [net](const at::Tensor& x) { return net->forward(x); };
+    forward_ = [net](const at::Tensor& x, const Tap* tap) { return net->forward(x, tap); };
     module_ = net;
   } else if (arch == "mlp") {
     auto net = std::make_shared<MlpImpl>(s.numel(), options.hidden(), options.num_classes());
-    forward_ = [net](const at::Tensor& x) { return net->forward(x); };
+    forward_ = [net](const at::Tensor& x, const Tap* tap) { return net->forward(x, tap); };
     module_ = net;
   } else {
     auto net = std::make_shared<CnnImpl>(s, options.conv_channels(), options.hidden(), options.num_classes());
-    forward_ = [net](const at::Tensor& x) { return net->forward(x); };
+    forward_ = [net](const at::Tensor& x, const Tap* tap) { return net->forward(x, tap); };
     module_ = net;
   }
 }
@@ -65,11 +75,40 @@ ModuleClassifier::ModuleClassifier(const ModelOptions& options) : options_(optio
 ModuleClassifier::~ModuleClassifier() = default;
 
 at::Tensor ModuleClassifier::forward(const at::Tensor& x) {
+  check_input(x);
+  return forward_(x, nullptr);
+}
+
+void ModuleClassifier::check_input(const at::Tensor& x) const {
   const InputShape& s = options_.shape();
   GLASSBOX_CHECK(x.dim() == 4 && x.size(1) == s.channels && x.size(2) == s.height && x.size(3) == s.width,
                  "model ", options_.architecture(), ": input ", x.sizes(), ", expected [B, ", s.channels, ", ",
                  s.height, ", ", s.width, "]");
-  return forward_(x);
+}
+
+std::vector<LayerInfo> ModuleClassifier::layers() {
+  std::vector<LayerInfo> out;
+  const Tap tap = [&](const char* name, const at::Tensor& t) {
+    out.push_back({name, std::vector<int64_t>(t.sizes().begin() + 1, t.sizes().end()), 1});
+  };
+  const InputShape& s = options_.shape();
+  torch::NoGradGuard no_grad;
+  const c10::Device device = device_of(*this);
+  forward_(at::zeros({1, s.channels, s.height, s.width}, at::TensorOptions().device(device)), &tap);
+  return out;
+}
+
+LayerForward ModuleClassifier::forward_with_layer(const at::Tensor& x, const std::string& layer) {
+  check_input(x);
+  LayerForward out;
+  const Tap tap = [&](const char* name, const at::Tensor& t) {
+    if (layer == name) out.activation = t;
+  };
+  out.logits = forward_(x, &tap);
+  if (!out.activation.defined())
+    throw Error("layer '" + printable_excerpt(layer) + "': the " + options_.architecture() + " model has no such layer (" +
+                layer_names(layers()) + ")");
+  return out;
 }
 
 std::vector<at::Tensor> ModuleClassifier::parameters() { return module_->parameters(); }

@@ -10,6 +10,7 @@
 #include "glassbox/util/file-bytes.h"
 #include "glassbox/util/isolated-call.h"
 #include "glassbox/util/zip-archive.h"
+#include "torchscript-layers.h"
 
 namespace glassbox::models {
 namespace {
@@ -95,6 +96,7 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
         path, options.isolation_timeout_seconds());
   module_ = std::make_unique<torch::jit::Module>(load_module(bytes, path));
   classes_ = probe_classes(*module_, shape, path);
+  layers_ = std::make_unique<TorchScriptLayers>(*module_, path);
 }
 
 TorchScriptClassifier::~TorchScriptClassifier() = default;
@@ -105,6 +107,26 @@ std::vector<at::Tensor> TorchScriptClassifier::parameters() {
   std::vector<at::Tensor> params;
   for (const at::Tensor& p : module_->parameters()) params.push_back(p);
   return params;
+}
+
+std::vector<LayerInfo> TorchScriptClassifier::layers() {
+  const c10::Device device = device_of(*this);
+  return layers_->layers(torch::zeros({1, shape_.channels, shape_.height, shape_.width}, at::TensorOptions().device(device)));
+}
+
+LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, const std::string& layer) {
+  LayerForward r;
+  try {
+    r = layers_->forward(x, layer);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(path_ + ": layer '" + printable_excerpt(layer, 80) + "': " + first_line(e.what()));
+  }
+  GLASSBOX_CHECK(r.logits.dim() == 2 && r.logits.size(0) == x.size(0) && (classes_ == 0 || r.logits.size(1) == classes_),
+                 path_, ": output ", r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ",
+                 classes_, "]");
+  return r;
 }
 
 void TorchScriptClassifier::train(bool on) { module_->train(on); }

@@ -20,6 +20,9 @@ void resized_shape(int width, int height, int size, int& out_width, int& out_hei
 // Image.resize(..., BILINEAR), which torchvision's Resize calls on PIL images.
 DecodedImage resize(const DecodedImage& image, int width, int height);
 
+// resize then center_crop, computing only the pixels the crop keeps (the same values, less work).
+DecodedImage resize_and_crop(const DecodedImage& image, int width, int height, int crop_width, int crop_height);
+
 // CenterCrop: the window's top-left corner at round((H - h) / 2), round((W - w) / 2) with Python's
 // rounding (half to even); a window larger than the image is padded with zeros, as torchvision does.
 DecodedImage center_crop(const DecodedImage& image, int width, int height);

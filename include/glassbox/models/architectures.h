@@ -29,6 +29,9 @@ class ModuleClassifier : public Classifier {
   InputShape input_shape() const override { return options_.shape(); }
   int64_t num_classes() const override { return options_.num_classes(); }
   std::string name() const override { return options_.architecture(); }
+  // The outputs of the named submodules: l1 (linear, logreg), l1 and l2 (mlp), conv1, conv2, fc1, fc2 (cnn).
+  std::vector<LayerInfo> layers() override;
+  LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
 
   const ModelOptions& options() const { return options_; }
   torch::nn::Module& module();
@@ -36,7 +39,9 @@ class ModuleClassifier : public Classifier {
  private:
   ModelOptions options_;
   std::shared_ptr<torch::nn::Module> module_;
-  std::function<at::Tensor(const at::Tensor&)> forward_;
+  void check_input(const at::Tensor& x) const;
+
+  std::function<at::Tensor(const at::Tensor&, const std::function<void(const char*, const at::Tensor&)>*)> forward_;
 };
 
 // Builds a freshly initialised model. Throws glassbox::Error for an unknown architecture or bad shape.

@@ -12,6 +12,21 @@
 
 namespace glassbox::models {
 
+// A layer whose activation a model can return, and the shape of that activation for one input.
+struct LayerInfo {
+  std::string name;            // "conv2", "layer4", "layer3.1.conv2"
+  std::vector<int64_t> shape;  // without the batch dimension; empty when the output is not a tensor
+  int calls = 1;               // how many times forward calls it (only layers called once can be asked for)
+};
+
+// The logits and one layer's activation from a single forward pass. The activation is connected to the
+// autograd graph: gradients of class scores can be taken with respect to it (torch::autograd::grad), and
+// the backward stops there, never touching the parameters' .grad.
+struct LayerForward {
+  at::Tensor logits;
+  at::Tensor activation;
+};
+
 class Classifier {
  public:
   virtual ~Classifier() = default;
@@ -26,7 +41,17 @@ class Classifier {
   virtual int64_t num_classes() const = 0;
   // A short name for messages and metadata: "cnn", "torchscript:model.pt", ...
   virtual std::string name() const = 0;
+
+  // The layers forward_with_layer can return, in the order forward runs them, with their output shapes
+  // for the model's input shape. Default: none.
+  virtual std::vector<LayerInfo> layers() { return {}; }
+  // Runs the model on x and also returns the named layer's activation. Throws glassbox::Error naming
+  // `layer`, listing the candidates, when the model has no such layer (or cannot return it).
+  virtual LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer);
 };
+
+// The names of `layers`, for messages: "conv1, conv2, fc1, fc2".
+std::string layer_names(const std::vector<LayerInfo>& layers);
 
 // Where a model's parameters live (CPU for a model without parameters).
 inline c10::Device device_of(Classifier& model) {

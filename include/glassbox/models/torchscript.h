@@ -20,6 +20,8 @@ struct Module;
 
 namespace glassbox::models {
 
+class TorchScriptLayers;
+
 struct TorchScriptOptions {
   // Load (and run once on zeros) in a child process first. Off: faster, for files you made yourself.
   GLASSBOX_ARG(bool, isolated_first_load) = true;
@@ -41,12 +43,16 @@ class TorchScriptClassifier : public Classifier {
   InputShape input_shape() const override { return shape_; }
   int64_t num_classes() const override { return classes_; }
   std::string name() const override { return "torchscript:" + path_; }
+  // Every submodule forward calls ("layer4", "layer3.1.conv2", "features.0"), reached without hooks.
+  std::vector<LayerInfo> layers() override;
+  LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
 
  private:
   std::string path_;
   InputShape shape_;
   int64_t classes_ = 0;
   std::unique_ptr<torch::jit::Module> module_;
+  std::unique_ptr<TorchScriptLayers> layers_;
 };
 
 }  // namespace glassbox::models

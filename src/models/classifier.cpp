@@ -1,0 +1,17 @@
+#include "glassbox/models/classifier.h"
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::models {
+
+LayerForward Classifier::forward_with_layer(const at::Tensor&, const std::string& layer) {
+  throw Error("layer '" + printable_excerpt(layer) + "': the model " + name() + " has no named layers");
+}
+
+std::string layer_names(const std::vector<LayerInfo>& layers) {
+  std::string out;
+  for (const LayerInfo& l : layers) out += (out.empty() ? "" : ", ") + l.name;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace glassbox::models

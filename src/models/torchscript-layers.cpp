@@ -1,0 +1,217 @@
+#include "torchscript-layers.h"
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/ir.h>
+
+#include <set>
+#include <sstream>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::models {
+namespace {
+
+using torch::jit::Block;
+using torch::jit::Graph;
+using torch::jit::GraphFunction;
+using torch::jit::Node;
+using torch::jit::Value;
+namespace prim = c10::prim;
+namespace attr = c10::attr;
+
+void collect_nodes(Block* block, std::vector<Node*>& out) {
+  for (Node* n : block->nodes()) {
+    out.push_back(n);
+    for (Block* sub : n->blocks()) collect_nodes(sub, out);
+  }
+}
+
+// The attribute name `value` was read as from `owner` (prim::GetAttr[name](owner)), or "".
+std::string attribute_of(Value* value, Value* owner) {
+  Node* n = value->node();
+  return n->kind() == prim::GetAttr && n->input(0) == owner ? n->s(attr::name) : "";
+}
+
+GraphFunction* callee_of(Node* call) {
+  const auto cls = call->input(0)->type()->cast<c10::ClassType>();
+  if (!cls) return nullptr;
+  torch::jit::Function* fn = cls->findMethod(call->s(attr::name));
+  return fn ? &torch::jit::toGraphFunction(*fn) : nullptr;
+}
+
+// Inlines the calls `owner` makes to its own methods (a torchvision ResNet's forward calls
+// _forward_impl) until none is left, so that its children's calls are in the graph. The callee's own
+// graph is inlined, not its optimized graph, in which every submodule call is already inlined away.
+void inline_own_methods(Graph& g, Value* owner) {
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<Node*> nodes;
+    collect_nodes(g.block(), nodes);
+    for (Node* n : nodes)
+      if (n->kind() == prim::CallMethod && n->input(0) == owner)
+        if (GraphFunction* f = callee_of(n)) {
+          torch::jit::inlineCallTo(n, f, false);
+          again = true;
+          break;
+        }
+  }
+}
+
+// The forward calls of `owner`'s child `child`, in graph order.
+std::vector<Node*> child_calls(Graph& g, Value* owner, const std::string& child) {
+  std::vector<Node*> nodes, out;
+  collect_nodes(g.block(), nodes);
+  for (Node* n : nodes)
+    if (n->kind() == prim::CallMethod && n->s(attr::name) == "forward" && attribute_of(n->input(0), owner) == child)
+      out.push_back(n);
+  return out;
+}
+
+// The next forward call of any child of `owner` not seen yet, in graph order.
+Node* next_child_call(Graph& g, Value* owner, const std::set<Node*>& seen, std::string& child) {
+  std::vector<Node*> nodes;
+  collect_nodes(g.block(), nodes);
+  for (Node* n : nodes)
+    if (n->kind() == prim::CallMethod && n->s(attr::name) == "forward" && !seen.count(n)) {
+      child = attribute_of(n->input(0), owner);
+      if (!child.empty()) return n;
+    }
+  return nullptr;
+}
+
+std::shared_ptr<Graph> forward_graph(torch::jit::Module& module) {
+  return torch::jit::toGraphFunction(module.get_method("forward").function()).graph()->copy();
+}
+
+struct Found {
+  std::string name;
+  Value* output;
+};
+
+// Every call of a submodule of `owner` (preorder, in call order), each child inlined after its output
+// is noted so that its own children become visible.
+void expand(Graph& g, Value* owner, const std::string& prefix, std::vector<Found>& found, int depth) {
+  GLASSBOX_CHECK(depth < 64, "TorchScript module nested deeper than 64 levels");
+  inline_own_methods(g, owner);
+  std::set<Node*> seen;
+  std::string child;
+  while (Node* call = next_child_call(g, owner, seen, child)) {
+    seen.insert(call);
+    Value* child_value = call->input(0);
+    GraphFunction* f = callee_of(call);
+    if (f == nullptr) continue;
+    const std::vector<Value*> outputs = torch::jit::inlineCallTo(call, f, false);
+    found.push_back({prefix + child, outputs.size() == 1 ? outputs[0] : nullptr});
+    expand(g, child_value, prefix + child + ".", found, depth + 1);
+  }
+}
+
+// Registers `g` as a new method of the module's type (once per name) and returns the name.
+std::string add_method(torch::jit::Module& module, const std::string& name, const std::shared_ptr<Graph>& g) {
+  if (!module.find_method(name)) {
+    const auto cu = module._ivalue()->compilation_unit();
+    const c10::QualifiedName qualified(*module.type()->name(), name);
+    module.type()->addMethod(cu->create_function(qualified, g));
+  }
+  return name;
+}
+
+// Makes `g` return (its output, extra...) instead of its output.
+void return_also(Graph& g, const std::vector<Value*>& extra) {
+  std::vector<Value*> values{g.outputs()[0]};
+  values.insert(values.end(), extra.begin(), extra.end());
+  Node* tuple = g.createTuple(values);
+  g.appendNode(tuple);
+  g.eraseOutput(0);
+  g.registerOutput(tuple->output());
+}
+
+bool is_tensor(Value* v) { return v != nullptr && v->type()->kind() == c10::TypeKind::TensorType; }
+
+std::string method_name(const std::string& layer) {
+  std::string out = "__glassbox_with_";
+  for (char c : layer) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+}  // namespace
+
+TorchScriptLayers::TorchScriptLayers(torch::jit::Module& module, std::string path) : module_(module), path_(std::move(path)) {}
+
+const std::vector<LayerInfo>& TorchScriptLayers::layers(const at::Tensor& probe) {
+  if (!layers_.empty()) return layers_;
+  const auto g = forward_graph(module_);
+  std::vector<Found> found;
+  expand(*g, g->inputs()[0], "", found, 0);
+  // Outputs in the graph's own block can be returned; the others' shapes stay unknown.
+  std::vector<Value*> extra;
+  std::vector<int> slot(found.size(), -1);
+  for (size_t i = 0; i < found.size(); ++i)
+    if (is_tensor(found[i].output) && found[i].output->node()->owningBlock() == g->block()) {
+      slot[i] = static_cast<int>(extra.size());
+      extra.push_back(found[i].output);
+    }
+  return_also(*g, extra);
+  const std::string name = add_method(module_, "__glassbox_all_layers", g);
+  torch::NoGradGuard no_grad;
+  const auto out = module_.get_method(name)({probe}).toTuple();
+  std::map<std::string, int> calls;
+  for (const Found& f : found) ++calls[f.name];
+  std::set<std::string> listed;
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!listed.insert(found[i].name).second) continue;
+    LayerInfo info{found[i].name, {}, calls[found[i].name]};
+    if (slot[i] >= 0) {
+      const at::Tensor t = out->elements()[static_cast<size_t>(slot[i]) + 1].toTensor();
+      info.shape.assign(t.sizes().begin() + 1, t.sizes().end());
+    }
+    layers_.push_back(info);
+  }
+  return layers_;
+}
+
+LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& layer) {
+  auto it = methods_.find(layer);
+  if (it == methods_.end()) {
+    const std::string what = path_ + ": layer '" + printable_excerpt(layer, 80) + "'";
+    const auto g = forward_graph(module_);
+    Value* owner = g->inputs()[0];
+    inline_own_methods(*g, owner);
+    Value* activation = nullptr;
+    std::stringstream parts(layer);
+    std::vector<std::string> path;
+    for (std::string part; std::getline(parts, part, '.');) path.push_back(part);
+    GLASSBOX_CHECK(!path.empty(), what, ": an empty name");
+    std::string so_far;
+    for (size_t i = 0; i < path.size(); ++i) {
+      so_far += (i ? "." : "") + path[i];
+      const std::vector<Node*> calls = child_calls(*g, owner, path[i]);
+      GLASSBOX_CHECK(!calls.empty(), what, ": ", so_far == layer ? "" : "its part '" + so_far + "' is ",
+                     "not called by forward (no such submodule, unused, or inlined away)");
+      GLASSBOX_CHECK(calls.size() == 1, what, ": ", so_far, " is called ", calls.size(),
+                     " times by forward, so its activation is ambiguous");
+      if (i + 1 == path.size()) {
+        activation = calls[0]->output();
+        break;
+      }
+      Value* child = calls[0]->input(0);
+      GraphFunction* f = callee_of(calls[0]);
+      GLASSBOX_CHECK(f != nullptr, what, ": cannot follow the call of ", so_far);
+      torch::jit::inlineCallTo(calls[0], f, false);
+      owner = child;
+      inline_own_methods(*g, owner);
+    }
+    GLASSBOX_CHECK(is_tensor(activation), what, ": its output is not a tensor");
+    GLASSBOX_CHECK(activation->node()->owningBlock() == g->block(), what,
+                   ": called inside a loop or branch of forward, where its output cannot be returned");
+    return_also(*g, {activation});
+    it = methods_.emplace(layer, add_method(module_, method_name(layer), g)).first;
+  }
+  const auto out = module_.get_method(it->second)({x}).toTuple();
+  LayerForward r;
+  r.logits = out->elements()[0].toTensor();
+  r.activation = out->elements()[1].toTensor();
+  return r;
+}
+
+}  // namespace glassbox::models

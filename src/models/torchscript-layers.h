@@ -1,0 +1,38 @@
+// A TorchScript module's layer activations without hooks (TorchScript has none in C++): the forward graph
+// is copied, the calls leading to the layer are inlined so that the layer's own call becomes visible, and
+// its output is added to the graph's outputs. The result is registered as a new method on the module's
+// type, so it runs as compiled TorchScript like forward does. ../shared/docs: torchscript-layers.md.
+#pragma once
+
+#include <torch/script.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "glassbox/models/classifier.h"
+
+namespace glassbox::models {
+
+class TorchScriptLayers {
+ public:
+  // `module` must outlive this; `path` names the file in errors.
+  TorchScriptLayers(torch::jit::Module& module, std::string path);
+
+  // Every submodule forward calls, in call order, with its output shape for `probe` (one input) and how
+  // many times it is called. Built once.
+  const std::vector<LayerInfo>& layers(const at::Tensor& probe);
+
+  // (logits, the layer's activation) from one run of a method that returns both. Throws glassbox::Error
+  // naming the layer: unknown (with the candidates), called more than once, not called by forward
+  // (inlined away, or unused), or defined inside a control-flow block.
+  LayerForward forward(const at::Tensor& x, const std::string& layer);
+
+ private:
+  torch::jit::Module& module_;
+  std::string path_;
+  std::vector<LayerInfo> layers_;
+  std::map<std::string, std::string> methods_;  // layer -> the method that returns it
+};
+
+}  // namespace glassbox::models
