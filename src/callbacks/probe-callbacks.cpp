@@ -5,7 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "glassbox/explain/attribution.h"
+#include "glassbox/explain/methods.h"
+#include "glassbox/explain/attribution-display.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/util/error.h"
@@ -37,16 +38,19 @@ AttributionCallback::AttributionCallback(AttributionCallbackOptions options, at:
                                          std::shared_ptr<FigureSink> sink)
     : options_(std::move(options)), x_(std::move(probes_x)), y_(std::move(probes_y)), sink_(std::move(sink)), queue_(4) {
   check_probes(x_, y_, "AttributionCallback");
-  explain::parse_method(options_.method());  // fail now, not at the first epoch's end
+  explain::find_attribution_method(options_.method());  // fail now, not at the first epoch's end
   GLASSBOX_CHECK(options_.every_n_epochs() >= 1, "AttributionCallback: every_n_epochs must be >= 1");
 }
 
 void AttributionCallback::log(models::Classifier& model, int64_t step, const std::string& when) {
-  const explain::Method method = explain::parse_method(options_.method());
+  const explain::AttributionMethod& method = explain::find_attribution_method(options_.method());
   const c10::Device device = models::device_of(model);
   const at::Tensor x = x_.to(device), y = y_.to(device);
   // Attributions for each probe's true class: what the model uses to recognise it.
-  const at::Tensor attributions = explain::attribute(method, model, x, y).to(at::kCPU);
+  // Layer methods' maps are drawn over the probes (as CAMs are shown); input methods' beside them.
+  const at::Tensor attributions =
+      explain::attribution_over_input(method.attribute({model, x, y, options_.attribute_options()}), x).to(at::kCPU);
+  const bool over = method.uses_layer();
   const at::Tensor p = probabilities(model, x);
   std::vector<std::string> titles;
   for (int64_t i = 0; i < x.size(0); ++i) {
@@ -56,9 +60,9 @@ void AttributionCallback::log(models::Classifier& model, int64_t step, const std
   }
   const at::Tensor images = options_.normalization().invert(x).to(at::kCPU);
   const std::string tag = options_.tag() + "/" + options_.method();
-  const std::string title = std::string(explain::method_name(method)) + " for the true class, " + when;
-  queue_.push([this, images, attributions, titles, tag, title, step] {
-    sink_->image(tag, explain::render_attribution_grid(images, attributions, titles, title), step);
+  const std::string title = std::string(method.name()) + " for the true class, " + when;
+  queue_.push([this, images, attributions, titles, tag, title, step, over] {
+    sink_->image(tag, explain::render_attribution_grid(images, attributions, titles, title, 160, over), step);
   });
   ++grids_;
 }

@@ -12,7 +12,9 @@
 
 #include "commands.h"
 #include "flags.h"
-#include "glassbox/explain/attribution.h"
+#include "glassbox/explain/attribution-display.h"
+#include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/methods.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/model-options.h"
 #include "glassbox/util/error.h"
@@ -39,19 +41,27 @@ struct ExplainArgs {
   double stdevs = 0.15;
   int64_t window = 4;
   int64_t stride = 2;
+  std::string layer;
+  bool no_relu = false;
   std::string sign = "auto";
   double alpha = 0.5;
   int panel_size = 260;
 
   explain::AttributeOptions attribute_options() const {
+    explain::LayerOptions layer_options = explain::LayerOptions().layer(layer).relu(!no_relu);
+    if (internal_batch_size > 0) layer_options.internal_batch_size(internal_batch_size);
     return explain::AttributeOptions()
         .score(explain::parse_score(score))
         .integrated_gradients(explain::IntegratedGradientsOptions()
                                   .n_steps(n_steps)
-                                  .method(ig_method)
+                                  .method(for_flag("--ig-method", ig_method, [&] { return explain::parse_integration_rule(ig_method); }))
                                   .internal_batch_size(internal_batch_size))
-        .noise_tunnel(explain::NoiseTunnelOptions().nt_type(nt_type).nt_samples(nt_samples).stdevs(stdevs))
-        .occlusion(explain::OcclusionOptions().window_h(window).window_w(window).stride_h(stride).stride_w(stride));
+        .noise_tunnel(explain::NoiseTunnelOptions()
+                          .nt_type(for_flag("--nt-type", nt_type, [&] { return explain::parse_noise_tunnel_type(nt_type); }))
+                          .nt_samples(nt_samples)
+                          .stdevs(stdevs))
+        .occlusion(explain::OcclusionOptions().window_h(window).window_w(window).stride_h(stride).stride_w(stride))
+        .layer(layer_options);
   }
 };
 
@@ -66,12 +76,15 @@ std::string figure_path(const std::string& out, const std::string& name, size_t 
 
 void run_explain(const ExplainArgs& a) {
   // Bad method options and output locations fail before any work, and before any file is written.
-  const explain::Method method = for_flag("--method", a.method, [&] { return explain::parse_method(a.method); });
-  const explain::AttributeOptions options = a.attribute_options();  // --score, --ig-method, --nt-type: checked when read
+  const explain::AttributionMethod& method =
+      for_flag("--method", a.method, [&]() -> const explain::AttributionMethod& { return explain::find_attribution_method(a.method); });
+  explain::AttributeOptions options = a.attribute_options();
   for_flag("--n-steps", std::to_string(a.n_steps), [&] {
     std::vector<double> alphas, weights;
-    explain::integration_points(a.ig_method, a.n_steps, alphas, weights);
+    explain::integration_points(options.integrated_gradients().method(), a.n_steps, alphas, weights);
   });
+  GLASSBOX_CHECK(a.layer.empty() || method.uses_layer(), "--layer ", printable_excerpt(a.layer), ": the method ",
+                 method.name(), " works on the input, not on a layer");
   const explain::AttributionSign sign = for_flag("--sign", a.sign, [&] { return explain::parse_attribution_sign(a.sign); });
   const bool top2 = a.target == "top2", top = a.target == "top";
   const int64_t asked_target = top2 || top ? -1 : parse_integer("--target", a.target, 0, models::kMaxClasses - 1);
@@ -92,12 +105,19 @@ void run_explain(const ExplainArgs& a) {
   GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf) for these inputs");
   GLASSBOX_CHECK(asked_target < model.num_classes(), "--target ", asked_target, ": out of range, the model has ",
                  model.num_classes(), " classes (0..", model.num_classes() - 1, ")");
+  if (method.uses_layer()) {
+    // Without --layer, the CAM layer: the last whose output is N x C x H x W with H, W > 1; said aloud.
+    const std::string layer = for_flag("--layer", a.layer, [&] { return explain::resolved_layer(model, options.layer()); });
+    if (a.layer.empty()) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", layer.c_str());
+    options.layer(explain::LayerOptions(options.layer()).layer(layer));
+  }
   const at::Tensor probs = at::softmax(logits.to(at::kDouble), 1).to(at::kCPU);
   const at::Tensor ranked = std::get<1>(at::topk(logits, 2, 1));  // [B, 2]
   const at::Tensor targets = asked_target >= 0 ? at::full({B}, asked_target, ranked.options()) : ranked.select(1, 0).contiguous();
-  const at::Tensor attribution = explain::attribute(method, model, x, targets, options);
+  const at::Tensor attribution = for_flag("--layer", a.layer, [&] { return method.attribute({model, x, targets, options}); });
   const at::Tensor display = s.preprocess.normalize().invert(x).to(at::kCPU);
   const at::Tensor attribution_cpu = attribution.detach().to(at::kCPU);
+  const at::Tensor shown = explain::attribution_over_input(attribution_cpu, display);
   std::vector<std::string> paths;
   for (int64_t i = 0; i < B; ++i) paths.push_back(figure_path(a.out, s.inputs.names[static_cast<size_t>(i)], size_t(B)));
 
@@ -111,8 +131,8 @@ void run_explain(const ExplainArgs& a) {
     for (int64_t i = 0; i < B; ++i) {
       explain::AttributionFigureData d;
       d.x = display[i];
-      d.attribution = attribution_cpu[i];
-      d.method = explain::method_name(method);
+      d.attribution = shown[i];
+      d.method = method.name();
       d.label = s.inputs.labels[static_cast<size_t>(i)];
       d.target = targets[i].item<int64_t>();
       d.target_probability = probs[i][d.target].item<double>();
@@ -121,7 +141,11 @@ void run_explain(const ExplainArgs& a) {
       d.class_names = s.class_names;
       write_output(paths[size_t(i)],
                    explain::render_attribution_figure(
-                       d, explain::AttributionFigureOptions().sign(sign).alpha(a.alpha).panel_size(a.panel_size)));
+                       d, explain::AttributionFigureOptions()
+                              .sign(sign)
+                              .alpha(a.alpha)
+                              .fade(!method.uses_layer())  // a CAM is blended everywhere, as show_cam_on_image
+                              .panel_size(a.panel_size)));
     }
   }
   if (!a.save_tensor.empty()) {
@@ -133,7 +157,7 @@ void run_explain(const ExplainArgs& a) {
     const int64_t t = targets[i].item<int64_t>(), p = probs[i].argmax().item<int64_t>();
     std::printf("%s %s: sees %s %.3f; %s for class %s (%lld): %s\n", s.inputs.labels[size_t(i)] >= 0 ? "sample" : "image",
                 s.inputs.names[size_t(i)].c_str(), explain::class_name(s.class_names, p).c_str(), probs[i][p].item<double>(),
-                explain::method_name(method), explain::class_name(s.class_names, t).c_str(), static_cast<long long>(t),
+                method.name(), explain::class_name(s.class_names, t).c_str(), static_cast<long long>(t),
                 paths[size_t(i)].c_str());
   }
 }
@@ -145,7 +169,13 @@ Run add_explain_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("explain", "Show what in inputs makes the model see a class");
   add_model_options(*cmd, a->model);
   add_input_options(*cmd, a->inputs, true);
-  cmd->add_option("--method", a->method, "saliency, ixg, ig, smoothgrad or occlusion")->capture_default_str();
+  std::string methods_help = "the attribution method:";
+  for (const explain::AttributionMethod* m : explain::attribution_methods())
+    methods_help += std::string("\n  ") + m->name() + ": " + m->help();
+  cmd->add_option("--method", a->method, methods_help)->capture_default_str();
+  cmd->add_option("--layer", a->layer,
+                  "layer methods: the layer (glassbox layers lists them); default: the last whose output is N x C x H x W");
+  cmd->add_flag("--no-relu", a->no_relu, "CAMs: keep negative values (Captum's LayerGradCam default)");
   cmd->add_option("--target", a->target,
                   "a class index; top: each sample's top class; top2: the seed's 2x3 figure for the two top classes")
       ->capture_default_str();
@@ -161,7 +191,7 @@ Run add_explain_command(CLI::App& app) {
       ->check(CLI::IsMember({"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}))
       ->capture_default_str();
   add_integer(*cmd, "--internal-batch-size", a->internal_batch_size, 0, 1 << 20,
-              "ig: rows per pass (0 = one copy of the batch)");
+              "ig, layer_ig: rows per pass (0 = one copy of the batch); scorecam: masked inputs per pass (0 = 32)");
   cmd->add_option("--nt-type", a->nt_type, "smoothgrad: smoothgrad, smoothgrad_sq or vargrad")
       ->check(CLI::IsMember({"smoothgrad", "smoothgrad_sq", "vargrad"}))
       ->capture_default_str();

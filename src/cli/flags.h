@@ -48,8 +48,12 @@ auto glassbox::cli::for_flag(const std::string& flag, const std::string& value, 
   try {
     return f();
   } catch (const Error& e) {
-    const std::string what = e.what();
-    const size_t colon = what.find(": ");
-    throw Error(flag + " " + printable_excerpt(value) + ": " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+    // The library names its parameter and the value ("... layer 'x': reason"): keep the reason.
+    const std::string what = e.what(), quoted = "'" + printable_excerpt(value, 80) + "': ";
+    const size_t named = what.find(quoted), colon = what.find(": ");
+    const std::string reason = named != std::string::npos ? what.substr(named + quoted.size())
+                               : colon != std::string::npos ? what.substr(colon + 2)
+                                                            : what;
+    throw Error(flag + " " + printable_excerpt(value) + ": " + reason);
   }
 }

@@ -17,7 +17,7 @@
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
 #include "glassbox/data/load.h"
-#include "glassbox/explain/attribution.h"
+#include "glassbox/explain/methods.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/train/console-logger.h"
@@ -111,7 +111,8 @@ void run_train(const TrainArgs& a) {
   GLASSBOX_CHECK(a.callbacks.empty() || !a.logdir.empty(), "--callbacks ", a.callbacks.empty() ? "" : a.callbacks.front(),
                  ": needs --logdir, where the figures go");
   if (wants(a, "attribution"))
-    for_flag("--attribution-method", a.attribution_method, [&] { return explain::parse_method(a.attribution_method); });
+    for_flag("--attribution-method", a.attribution_method,
+             [&]() -> const explain::AttributionMethod& { return explain::find_attribution_method(a.attribution_method); });
   const train::TrainerOptions options = train::TrainerOptions()
                                             .max_epochs(a.epochs)
                                             .batch_size(a.batch_size)
@@ -269,7 +270,8 @@ Run add_train_command(CLI::App& app) {
            "confused: top-2 logit gap below this");
   add_real(*cmd, "--projection-factor", a->projection_factor, [](double v) { return v >= 0; }, "a finite number >= 0",
            "confused: k in x + k * gradient");
-  cmd->add_option("--attribution-method", a->attribution_method, "attribution: saliency, ixg, ig, smoothgrad, occlusion")
+  cmd->add_option("--attribution-method", a->attribution_method,
+                  "attribution: " + explain::attribution_method_names() + " (CAMs on the last N x C x H x W layer)")
       ->capture_default_str();
   add_integer(*cmd, "--probes", a->probes, 1, 256, "attribution: the first N validation samples");
   add_integer(*cmd, "--morph-probes", a->morph_probes, 1, 64, "morph: the first N validation samples");

@@ -54,4 +54,14 @@ at::Tensor reduce_attribution(const at::Tensor& attribution, AttributionSign sig
   return (a / threshold).clamp(sign == AttributionSign::all ? -1.0 : 0.0, 1.0).to(at::kFloat);
 }
 
+at::Tensor attribution_over_input(const at::Tensor& a, const at::Tensor& x) {
+  if (a.sizes() == x.sizes()) return a;
+  GLASSBOX_CHECK(a.dim() == 4 && a.size(0) == x.size(0), "attributions ", a.sizes(), ": expected [B, C, H, W] for the input ",
+                 x.sizes());
+  at::Tensor map = a.size(1) == 1 ? a : a.sum(1, true);
+  if (map.size(2) != x.size(2) || map.size(3) != x.size(3))
+    map = at::upsample_bilinear2d(map.to(at::kFloat), {x.size(2), x.size(3)}, /*align_corners=*/false);
+  return map;
+}
+
 }  // namespace glassbox::explain

@@ -172,15 +172,30 @@ std::string render_attribution_figure(const AttributionFigureData& d, const Attr
 }
 
 std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& attributions,
-                                    const std::vector<std::string>& titles, const std::string& title, int panel_size) {
-  GLASSBOX_CHECK(images.dim() == 4 && attributions.sizes() == images.sizes(), "attribution grid: images ",
-                 images.sizes(), " and attributions ", attributions.sizes(), " must be alike [N, C, H, W]");
+                                    const std::vector<std::string>& titles, const std::string& title, int panel_size,
+                                    bool over) {
+  GLASSBOX_CHECK(images.dim() == 4 && attributions.dim() == 4 && attributions.size(0) == images.size(0) &&
+                     attributions.size(2) == images.size(2) && attributions.size(3) == images.size(3),
+                 "attribution grid: images ", images.sizes(), " and attributions ", attributions.sizes(),
+                 " must cover the same [N, H, W]");
   const int n = static_cast<int>(images.size(0));
   GLASSBOX_CHECK(n >= 1, "attribution grid: no probes");
   render::Figure fig(2, n, render::FigureOptions().panel_size(panel_size).title(title));
   for (int i = 0; i < n; ++i) {
     fig.at(0, i) = image_panel(images[i], i < int(titles.size()) ? titles[static_cast<size_t>(i)] : "");
     fig.at(0, i).colorbar = false;
+    if (over) {
+      // A CAM over its image: one weight everywhere, as pytorch-grad-cam's show_cam_on_image.
+      render::Panel p = image_panel(images[i], "over the input");
+      p.colorbar = false;
+      p.overlay = signed_plane(attributions[i]);
+      p.overlay_colormap = render::Colormap::viridis;
+      p.overlay_signed = false;
+      p.overlay_fade = false;
+      p.overlay_alpha = 0.5;
+      fig.at(1, i) = std::move(p);
+      continue;
+    }
     render::Panel p = gradient_panel(attributions[i], "attribution");
     if (p.image.channels == 1) {
       bool nonnegative = true;

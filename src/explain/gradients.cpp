@@ -32,8 +32,8 @@ void check_targets(const at::Tensor& targets, int64_t batch, int64_t classes) {
                  targets.scalar_type());
   if (batch == 0) return;
   const int64_t lo = targets.min().item<int64_t>(), hi = targets.max().item<int64_t>();
-  GLASSBOX_CHECK(lo >= 0 && hi < classes, "--target ", lo < 0 ? lo : hi, ": out of range, the model has ", classes,
-                 " classes (0..", classes - 1, ")");
+  GLASSBOX_CHECK(lo >= 0 && hi < classes, "targets: class ", lo < 0 ? lo : hi, " is out of range, the model has ",
+                 classes, " classes (0..", classes - 1, ")");
 }
 
 at::Tensor input_gradients_unchecked(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,

@@ -186,8 +186,20 @@ LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& 
     for (size_t i = 0; i < path.size(); ++i) {
       so_far += (i ? "." : "") + path[i];
       const std::vector<Node*> calls = child_calls(*g, owner, path[i]);
-      GLASSBOX_CHECK(!calls.empty(), what, ": ", so_far == layer ? "" : "its part '" + so_far + "' is ",
-                     "not called by forward (no such submodule, unused, or inlined away)");
+      if (calls.empty()) {
+        // The candidates, by name: every submodule forward calls.
+        const auto all = forward_graph(module_);
+        std::vector<Found> found;
+        expand(*all, all->inputs()[0], "", found, 0);
+        std::string names;
+        std::set<std::string> seen;
+        size_t listed = 0;
+        for (const Found& f : found)
+          if (seen.insert(f.name).second && listed++ < 16) names += (names.empty() ? "" : ", ") + f.name;
+        if (seen.size() > 16) names += ", ... (" + std::to_string(seen.size()) + " in all: glassbox layers lists them)";
+        throw Error(what + ": " + (so_far == layer ? "" : "its part '" + so_far + "' is ") +
+                    "not a submodule forward calls (unused, or inlined away); layers: " + names);
+      }
       GLASSBOX_CHECK(calls.size() == 1, what, ": ", so_far, " is called ", calls.size(),
                      " times by forward, so its activation is ambiguous");
       if (i + 1 == path.size()) {

@@ -16,6 +16,7 @@
 #include "glassbox/callbacks/drawing-queue.h"
 #include "glassbox/callbacks/figure-sink.h"
 #include "glassbox/data/dataset.h"
+#include "glassbox/explain/attribution.h"
 #include "glassbox/train/callback.h"
 #include "glassbox/util/arg.h"
 
@@ -25,7 +26,8 @@ namespace glassbox::callbacks {
 void first_probes(const data::Dataset& dataset, int64_t n, at::Tensor& x, at::Tensor& y);
 
 struct AttributionCallbackOptions {
-  GLASSBOX_ARG(std::string, method) = "ig";  // saliency | ixg | ig | smoothgrad | occlusion
+  GLASSBOX_ARG(std::string, method) = "ig";  // any of explain::attribution_methods(): ig, gradcam, ...
+  GLASSBOX_ARG(explain::AttributeOptions, attribute_options);  // the method's options (layer for CAMs, ...)
   GLASSBOX_ARG(std::string, tag) = "attributions";
   GLASSBOX_ARG(int64_t, every_n_epochs) = 1;
   GLASSBOX_ARG(bool, log_before_training) = true;  // a grid at step 0, from the untrained model

@@ -24,4 +24,9 @@ const char* attribution_sign_name(AttributionSign sign);
 at::Tensor reduce_attribution(const at::Tensor& attribution, AttributionSign sign, double outlier_percent = 2.0,
                               AttributionSign* used = nullptr);
 
+// Any method's attributions made displayable over the input x [B, C, H, W]: input-shaped ones as they
+// are; a CAM [B, 1, h, w] or a layer-shaped attribution [B, K, h, w] summed over its channels and
+// upsampled bilinearly to H x W. Returns [B, C', H, W].
+at::Tensor attribution_over_input(const at::Tensor& attributions, const at::Tensor& x);
+
 }  // namespace glassbox::explain

@@ -1,7 +1,10 @@
 // Attribution methods with Captum's parameter names and meanings, so a user moving from Python finds
-// them: Saliency, InputXGradient, IntegratedGradients, NoiseTunnel (SmoothGrad, VarGrad), Occlusion.
-// Every method takes a batch x [B, C, H, W] and one target class per sample, and returns
-// attributions shaped like x. Models run in eval mode (restored after); parameters' .grad is untouched.
+// them. Input methods (Saliency, InputXGradient, IntegratedGradients, NoiseTunnel, Occlusion) return
+// attributions shaped like the input; layer methods (Grad-CAM and its relatives, Captum's
+// LayerGradientXActivation and LayerIntegratedGradients) work on a named layer's activation. Every method
+// takes a batch x [B, C, H, W] and one target class per sample, runs the model in eval mode (restored
+// after) on the device it is on, and never touches the parameters' .grad. Each method is one file under
+// src/explain/methods, reachable by name through methods.h.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -29,13 +32,16 @@ at::Tensor input_x_gradient(models::Classifier& model, const at::Tensor& x, cons
 // a few hundred), and a bound on the work done before the first pass (Gauss-Legendre nodes are O(n^2)).
 constexpr int64_t kMaxIntegrationSteps = 4096;
 
+// How the path integral is approximated (Captum's `method`). riemann_trapezoid uses the textbook weights
+// (1/2, 1, ..., 1, 1/2) / (n - 1), which sum to 1, so that attributions sum to F(x) - F(baseline) as IG's
+// completeness requires; Captum's weights for it sum to (n - 1) / n, scaling its attributions by that.
+enum class IntegrationRule { gauss_legendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid };
+IntegrationRule parse_integration_rule(const std::string& name);  // Captum's names: "gausslegendre", ...
+const char* integration_rule_name(IntegrationRule rule);
+
 struct IntegratedGradientsOptions {
   GLASSBOX_ARG(int64_t, n_steps) = 50;
-  // gausslegendre | riemann_left | riemann_right | riemann_middle | riemann_trapezoid (Captum's names).
-  // riemann_trapezoid uses the textbook weights (1/2, 1, ..., 1, 1/2) / (n - 1), which sum to 1, so that
-  // the attributions sum to F(x) - F(baseline) as IG's completeness requires; Captum's weights for it
-  // sum to (n - 1) / n, which scales its attributions by that factor.
-  GLASSBOX_ARG(std::string, method) = "gausslegendre";
+  GLASSBOX_ARG(IntegrationRule, method) = IntegrationRule::gauss_legendre;
   // Rows (scaled inputs) per forward/backward pass, rounded down to whole copies of the batch; bounds
   // peak memory. 0 = one copy of the batch per pass (B rows; n_steps passes). Captum's default (None)
   // takes all B * n_steps rows at once; that is slower here as well as heavier (measured for the cnn,
@@ -57,11 +63,15 @@ Attribution integrated_gradients(models::Classifier& model, const at::Tensor& x,
                                  const IntegratedGradientsOptions& options = IntegratedGradientsOptions());
 
 // The points alpha in [0, 1] and their weights for an n-step approximation of an integral over [0, 1].
-void integration_points(const std::string& method, int64_t n_steps, std::vector<double>& alphas,
-                        std::vector<double>& weights);
+// Throws glassbox::Error naming n_steps when it is out of 1..kMaxIntegrationSteps (2.. for the trapezoid).
+void integration_points(IntegrationRule rule, int64_t n_steps, std::vector<double>& alphas, std::vector<double>& weights);
+
+enum class NoiseTunnelType { smoothgrad, smoothgrad_sq, vargrad };
+NoiseTunnelType parse_noise_tunnel_type(const std::string& name);
+const char* noise_tunnel_type_name(NoiseTunnelType type);
 
 struct NoiseTunnelOptions {
-  GLASSBOX_ARG(std::string, nt_type) = "smoothgrad";  // smoothgrad | smoothgrad_sq | vargrad
+  GLASSBOX_ARG(NoiseTunnelType, nt_type) = NoiseTunnelType::smoothgrad;
   GLASSBOX_ARG(int64_t, nt_samples) = 10;
   // Absolute standard deviation of the Gaussian noise. Captum's default is 1.0, as large as the whole
   // range of a [0, 1] image: the noise then drowns the image. SmoothGrad's authors found 10-20 % of
@@ -93,21 +103,32 @@ struct OcclusionOptions {
 at::Tensor occlusion(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                      const OcclusionOptions& options = OcclusionOptions());
 
-// The methods by their CLI names: saliency, ixg, ig, smoothgrad, occlusion.
-enum class Method { saliency, input_x_gradient, integrated_gradients, smoothgrad, occlusion };
-Method parse_method(const std::string& name);
-const char* method_name(Method method);
+// Options of the layer methods.
+struct LayerOptions {
+  // The layer (Classifier::layers() lists them). Empty: the last layer whose output is N x C x H x W
+  // with H, W > 1 (default_cam_layer), which is what CAMs are computed on.
+  GLASSBOX_ARG(std::string, layer);
+  // CAMs: keep the positive part (Grad-CAM's paper and pytorch-grad-cam do; Captum's LayerGradCam calls
+  // it relu_attributions and leaves it off by default).
+  GLASSBOX_ARG(bool, relu) = true;
+  // CAMs: [B, 1, H, W] upsampled bilinearly to the input (align_corners false, as F.interpolate); false:
+  // [B, 1, h, w] at the layer's resolution.
+  GLASSBOX_ARG(bool, upsample) = true;
+  // ScoreCAM: masked inputs per forward pass (its memory bound); pytorch-grad-cam's batch_size.
+  GLASSBOX_ARG(int64_t, internal_batch_size) = 32;
+};
 
-// Every method's options together, for callers that pick the method at run time.
+// Every method's options together, for callers that pick the method by name at run time.
 struct AttributeOptions {
   GLASSBOX_ARG(Score, score) = Score::logit;
   GLASSBOX_ARG(IntegratedGradientsOptions, integrated_gradients);
   GLASSBOX_ARG(NoiseTunnelOptions, noise_tunnel);
   GLASSBOX_ARG(OcclusionOptions, occlusion);
+  GLASSBOX_ARG(LayerOptions, layer);
 };
 
-// One call for any method (SmoothGrad wraps the signed gradient). `score` applies to every method.
-at::Tensor attribute(Method method, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+// The method registered as `name` (methods.h), run with `options`.
+at::Tensor attribute(const std::string& name, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                      const AttributeOptions& options = AttributeOptions());
 
 }  // namespace glassbox::explain

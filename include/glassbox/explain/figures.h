@@ -83,10 +83,11 @@ std::string render_attribution_figure(const AttributionFigureData& data,
                                       const AttributionFigureOptions& options = AttributionFigureOptions());
 
 // A grid: the probes' images on top, their attributions (diverging, or viridis when non-negative)
-// below, titled with `titles` (one per probe). Returns PNG bytes.
+// below, titled with `titles` (one per probe); with `over`, each map blended over its image (a CAM).
+// attributions: [N, C, H, W] or [N, 1, H, W] over the images. Returns PNG bytes.
 std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& attributions,
                                     const std::vector<std::string>& titles, const std::string& title = "",
-                                    int panel_size = 160);
+                                    int panel_size = 160, bool over = false);
 
 // The morph trajectory as an animated GIF: each frame the image and its target probability.
 std::string render_morph_gif(const MorphTrajectory& trajectory, int64_t target,

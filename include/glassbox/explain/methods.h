@@ -1,0 +1,48 @@
+// The attribution methods by name, one file each under src/explain/methods, as llama.cpp keeps one
+// sampler per block behind one interface: adding a method is its file plus one line in
+// src/explain/methods/registry.cpp. The CLI's --method list, its help and the callbacks' method list all
+// come from here.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "glassbox/explain/attribution.h"
+#include "glassbox/models/classifier.h"
+
+namespace glassbox::explain {
+
+// What a method is asked.
+struct AttributionRequest {
+  models::Classifier& model;
+  const at::Tensor& x;        // [B, C, H, W], the model's input space
+  const at::Tensor& targets;  // [B] int64, one class per sample
+  const AttributeOptions& options;
+};
+
+class AttributionMethod {
+ public:
+  virtual ~AttributionMethod() = default;
+  // The name --method takes: "saliency", "gradcam", ...
+  virtual const char* name() const = 0;
+  // One line: what it computes, with whose semantics.
+  virtual const char* help() const = 0;
+  // The AttributeOptions fields it reads (for help): "score", "integrated_gradients.n_steps", ...
+  virtual std::vector<std::string> options() const = 0;
+  // Layer methods read AttributeOptions::layer; input methods do not.
+  virtual bool uses_layer() const { return false; }
+  // Attributions: shaped like x for input methods; [B, 1, H, W] (or at the layer's resolution) for
+  // CAMs; shaped like the layer's activation for Captum's layer methods.
+  virtual at::Tensor attribute(const AttributionRequest& request) const = 0;
+};
+
+// Every registered method, in registration order.
+const std::vector<const AttributionMethod*>& attribution_methods();
+// The method called `name`; throws glassbox::Error ("method 'x': expected one of ...") otherwise.
+const AttributionMethod& find_attribution_method(const std::string& name);
+// "saliency, ixg, ig, ..." for messages and help.
+std::string attribution_method_names();
+
+}  // namespace glassbox::explain

@@ -1,0 +1,63 @@
+#include "glassbox/explain/layer-attribution.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::explain {
+
+std::string default_cam_layer(models::Classifier& model) {
+  std::string found;
+  for (const models::LayerInfo& l : model.layers())
+    if (l.calls == 1 && l.shape.size() == 3 && l.shape[1] > 1 && l.shape[2] > 1) found = l.name;
+  GLASSBOX_CHECK(!found.empty(), "layer: the model ", model.name(),
+                 " has no layer whose output is N x C x H x W with H, W > 1, which CAM methods need (its layers: ",
+                 printable_excerpt(models::layer_names(model.layers()), 300), ")");
+  return found;
+}
+
+std::string resolved_layer(models::Classifier& model, const LayerOptions& o) {
+  return o.layer().empty() ? default_cam_layer(model) : o.layer();
+}
+
+LayerActivation layer_activation(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                                 const std::string& layer, Score score, bool with_gradients) {
+  check_batch(model, x, targets);
+  models::EvalModeGuard eval(model);
+  torch::autograd::AutoGradMode enable(with_gradients);
+  // The input requires grad, so the activation does even in a model whose parameters do not.
+  const at::Tensor input = with_gradients ? x.detach().requires_grad_(true) : x;
+  const models::LayerForward f = model.forward_with_layer(input, layer);
+  LayerActivation out;
+  out.logits = f.logits.detach();
+  out.activation = f.activation.detach();
+  // The model's last layer, when its output has the logits' shape, is the output layer itself.
+  const std::vector<models::LayerInfo> layers = model.layers();
+  GLASSBOX_CHECK(!(f.activation.sizes() == f.logits.sizes() && !layers.empty() && layers.back().name == layer), "layer '",
+                 printable_excerpt(layer, 80), "': it is the output layer (its output is the logits ",
+                 f.activation.sizes(), "): layer attributions need a layer before it");
+  if (!with_gradients) return out;
+  const at::Tensor scores = target_scores(f.logits, targets, score);
+  // Summing is exact: sample i's score depends only on its own activation (eval mode, no batch coupling).
+  out.gradients = torch::autograd::grad({scores.sum()}, {f.activation}, {}, /*retain_graph=*/false,
+                                        /*create_graph=*/false, /*allow_unused=*/true)[0];
+  GLASSBOX_CHECK(out.gradients.defined(), "layer '", printable_excerpt(layer, 80),
+                 "': the class scores do not depend on it (a layer after the logits, or one whose output is unused)");
+  return out;
+}
+
+void check_cam_activation(const at::Tensor& a, const std::string& layer) {
+  GLASSBOX_CHECK(a.dim() == 4 && a.size(2) >= 1 && a.size(3) >= 1, "layer '", printable_excerpt(layer, 80),
+                 "': its output is ", a.sizes(), ", but CAM methods need N x C x H x W");
+}
+
+at::Tensor finish_cam(at::Tensor cam, const at::Tensor& x, const LayerOptions& o) {
+  if (o.relu()) cam = at::relu(cam);
+  cam = cam.unsqueeze(1);
+  if (!o.upsample()) return cam;
+  return at::upsample_bilinear2d(cam, {x.size(2), x.size(3)}, /*align_corners=*/false);
+}
+
+}  // namespace glassbox::explain
