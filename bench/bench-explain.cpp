@@ -12,6 +12,7 @@
 
 #include "glassbox/data/named.h"
 #include "glassbox/explain/attribution.h"
+#include "glassbox/explain/methods.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/architectures.h"
@@ -91,7 +92,7 @@ BENCHMARK(BM_SmoothGrad_Floor10Passes)->Unit(benchmark::kMillisecond)->MinWarmUp
 
 void BM_SmoothGrad(benchmark::State& state) {
   Setup& s = setup();
-  for (auto _ : state) benchmark::DoNotOptimize(explain::attribute(explain::Method::smoothgrad, *s.cnn, s.x, s.targets));
+  for (auto _ : state) benchmark::DoNotOptimize(explain::attribute("smoothgrad", *s.cnn, s.x, s.targets));
 }
 BENCHMARK(BM_SmoothGrad)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 

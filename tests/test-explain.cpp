@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "glassbox/explain/attribution.h"
+#include "glassbox/explain/methods.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/models/architectures.h"
@@ -63,8 +64,9 @@ TEST(IntegratedGradients, ExactForALinearModelWithEveryMethod) {
   const at::Tensor baseline = at::full({1, 3, 4, 4}, 0.25);
   const at::Tensor expected = (x - baseline) * weight_rows(*m, t, x.sizes());
   for (const char* method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}) {
-    const Attribution a = integrated_gradients(*m, x, t, baseline,
-                                               IntegratedGradientsOptions().n_steps(7).method(method).return_convergence_delta(true));
+    const Attribution a = integrated_gradients(
+        *m, x, t, baseline,
+        IntegratedGradientsOptions().n_steps(7).method(parse_integration_rule(method)).return_convergence_delta(true));
     EXPECT_TRUE(at::allclose(a.attributions, expected, 1e-5, 1e-6)) << method;
     EXPECT_LT(a.delta.abs().max().item<double>(), 1e-4) << method;
   }
@@ -99,20 +101,22 @@ TEST(IntegratedGradients, InternalBatchSizeChangesNothingButMemory) {
 TEST(IntegrationPoints, WeightsSumToOneAndGaussLegendreIsExactForPolynomials) {
   std::vector<double> a, w;
   for (const char* method : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}) {
-    integration_points(method, 9, a, w);
+    integration_points(parse_integration_rule(method), 9, a, w);
     double sum = 0;
     for (double v : w) sum += v;
     EXPECT_NEAR(sum, 1.0, 1e-12) << method;
     for (double v : a) EXPECT_TRUE(v >= 0 && v <= 1) << method;
   }
   // n Gauss-Legendre points integrate degree 2n - 1 exactly: with 3 points, int_0^1 x^5 = 1/6.
-  integration_points("gausslegendre", 3, a, w);
+  integration_points(IntegrationRule::gauss_legendre, 3, a, w);
   double integral = 0;
   for (size_t i = 0; i < a.size(); ++i) integral += w[i] * std::pow(a[i], 5);
   EXPECT_NEAR(integral, 1.0 / 6.0, 1e-12);
-  integration_points("gausslegendre", 1, a, w);
+  integration_points(IntegrationRule::gauss_legendre, 1, a, w);
   EXPECT_NEAR(a[0], 0.5, 1e-12);
-  EXPECT_THROW(integration_points("simpson", 5, a, w), glassbox::Error);
+  EXPECT_THROW(parse_integration_rule("simpson"), glassbox::Error);
+  EXPECT_THROW(integration_points(IntegrationRule::gauss_legendre, kMaxIntegrationSteps + 1, a, w), glassbox::Error);
+  EXPECT_THROW(integration_points(IntegrationRule::riemann_trapezoid, 1, a, w), glassbox::Error);
 }
 
 TEST(NoiseTunnel, ZeroNoiseIsThePlainGradientAndNoiseAverages) {
@@ -123,9 +127,9 @@ TEST(NoiseTunnel, ZeroNoiseIsThePlainGradientAndNoiseAverages) {
   auto grad = [&](const at::Tensor& in) { return saliency(*m, in, t, false); };
   const at::Tensor plain = grad(x);
   EXPECT_TRUE(at::allclose(noise_tunnel(grad, x, NoiseTunnelOptions().stdevs(0).nt_samples(4)), plain, 1e-6, 1e-7));
-  EXPECT_TRUE(at::allclose(noise_tunnel(grad, x, NoiseTunnelOptions().stdevs(0).nt_type("smoothgrad_sq")), plain * plain,
+  EXPECT_TRUE(at::allclose(noise_tunnel(grad, x, NoiseTunnelOptions().stdevs(0).nt_type(NoiseTunnelType::smoothgrad_sq)), plain * plain,
                            1e-6, 1e-8));
-  EXPECT_LT(noise_tunnel(grad, x, NoiseTunnelOptions().stdevs(0).nt_type("vargrad")).abs().max().item<double>(), 1e-6);
+  EXPECT_LT(noise_tunnel(grad, x, NoiseTunnelOptions().stdevs(0).nt_type(NoiseTunnelType::vargrad)).abs().max().item<double>(), 1e-6);
   // With noise, a linear model's gradient is still exactly its weights.
   auto lin = logreg(1, 6, 6, 3);
   auto lin_grad = [&](const at::Tensor& in) { return saliency(*lin, in, t, false); };
@@ -174,13 +178,17 @@ TEST(Attribution, PerSampleTargetsEqualOneSampleAtATime) {
   auto m = models::make_model(models::ModelOptions("cnn", {2, 8, 8}, 5).conv_channels(4).hidden(16));
   const at::Tensor x = at::rand({4, 2, 8, 8});
   const at::Tensor t = at::tensor({4L, 0L, 4L, 1L});
-  for (Method method : {Method::saliency, Method::input_x_gradient, Method::integrated_gradients, Method::occlusion}) {
-    const at::Tensor batch = attribute(method, *m, x, t);
-    for (int64_t i = 0; i < 4; ++i) {
-      const at::Tensor one = attribute(method, *m, x.narrow(0, i, 1), t.narrow(0, i, 1));
-      EXPECT_TRUE(at::allclose(batch.narrow(0, i, 1), one, 1e-4, 1e-6)) << method_name(method) << " sample " << i;
+  // Every registered method, layer methods on the cnn's conv2 and conv1.
+  for (const AttributionMethod* method : attribution_methods())
+    for (const char* layer : {"conv2", "conv1"}) {
+      if (!method->uses_layer() && std::string(layer) == "conv1") continue;
+      const AttributeOptions options = AttributeOptions().layer(LayerOptions().layer(layer).internal_batch_size(5));
+      const at::Tensor batch = method->attribute({*m, x, t, options});
+      for (int64_t i = 0; i < 4; ++i) {
+        const at::Tensor one = method->attribute({*m, x.narrow(0, i, 1), t.narrow(0, i, 1), options});
+        EXPECT_TRUE(at::allclose(batch.narrow(0, i, 1), one, 1e-4, 1e-6)) << method->name() << " " << layer << " sample " << i;
+      }
     }
-  }
 }
 
 TEST(Attribution, NeverTouchesParameterGradientsAndRestoresTheMode) {
@@ -190,9 +198,8 @@ TEST(Attribution, NeverTouchesParameterGradientsAndRestoresTheMode) {
   m->train(true);
   const at::Tensor x = at::rand({2, 1, 6, 6});
   const at::Tensor t = at::tensor({0L, 2L});
-  for (Method method : {Method::saliency, Method::input_x_gradient, Method::integrated_gradients, Method::smoothgrad,
-                        Method::occlusion})
-    attribute(method, *m, x, t);
+  for (const AttributionMethod* method : attribution_methods())
+    if (!method->uses_layer()) method->attribute({*m, x, t, AttributeOptions()});
   morph(*m, x.narrow(0, 0, 1), MorphOptions(1).steps(3));
   for (auto& p : m->parameters()) EXPECT_TRUE(at::equal(p.grad(), at::full_like(p, 0.125)));
   EXPECT_TRUE(m->is_training());
@@ -205,11 +212,11 @@ TEST(Attribution, BadTargetsAndShapesAreClearErrors) {
     saliency(*m, x, at::tensor({0L, 3L}));
     FAIL();
   } catch (const glassbox::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--target 3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("targets: class 3 is out of range"), std::string::npos) << e.what();
   }
   EXPECT_THROW(saliency(*m, at::rand({2, 3, 5, 4}), at::tensor({0L, 1L})), glassbox::Error);
   EXPECT_THROW(saliency(*m, x, at::tensor({0L})), glassbox::Error);
-  EXPECT_THROW(parse_method("gradcam"), glassbox::Error);
+  EXPECT_THROW(find_attribution_method("gradcam2"), glassbox::Error);
 }
 
 namespace {

@@ -9,9 +9,24 @@
 namespace glassbox::explain {
 
 std::string default_cam_layer(models::Classifier& model) {
+  const std::vector<models::LayerInfo> layers = model.layers();
+  auto candidate = [&](const std::string& name, const std::vector<int64_t>* shape) -> const models::LayerInfo* {
+    for (const models::LayerInfo& l : layers)
+      if (l.name == name && l.calls == 1 && l.shape.size() == 3 && l.shape[1] > 1 && l.shape[2] > 1 &&
+          (shape == nullptr || l.shape == *shape))
+        return &l;
+    return nullptr;
+  };
   std::string found;
-  for (const models::LayerInfo& l : model.layers())
-    if (l.calls == 1 && l.shape.size() == 3 && l.shape[1] > 1 && l.shape[2] > 1) found = l.name;
+  for (const models::LayerInfo& l : layers)
+    if (candidate(l.name, nullptr)) found = l.name;
+  // Layers are listed parent first: the last one found may be the innermost module of the block that
+  // makes the output ("layer4.1.bn2"); the outermost module with the same output is the one to name.
+  for (size_t dot; !found.empty() && (dot = found.rfind('.')) != std::string::npos;) {
+    const models::LayerInfo* inner = candidate(found, nullptr);
+    if (!candidate(found.substr(0, dot), &inner->shape)) break;
+    found = found.substr(0, dot);
+  }
   GLASSBOX_CHECK(!found.empty(), "layer: the model ", model.name(),
                  " has no layer whose output is N x C x H x W with H, W > 1, which CAM methods need (its layers: ",
                  printable_excerpt(models::layer_names(model.layers()), 300), ")");

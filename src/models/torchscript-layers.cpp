@@ -2,6 +2,7 @@
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <set>
 #include <sstream>
@@ -39,10 +40,26 @@ GraphFunction* callee_of(Node* call) {
   return fn ? &torch::jit::toGraphFunction(*fn) : nullptr;
 }
 
+struct Found {
+  std::string name;
+  Value* output;
+};
+
+// Inlines a call (the callee's own graph, not its optimized graph, in which every submodule call is
+// already inlined away). The call's node is destroyed: values noted in `found` that were its output
+// are moved to the value that replaces it.
+std::vector<Value*> inline_call(Node* call, GraphFunction* callee, std::vector<Found>* found) {
+  Value* old = call->outputs().size() == 1 ? call->output() : nullptr;
+  std::vector<Value*> outputs = torch::jit::inlineCallTo(call, callee, false);
+  if (found && old)
+    for (Found& f : *found)
+      if (f.output == old) f.output = outputs.size() == 1 ? outputs[0] : nullptr;
+  return outputs;
+}
+
 // Inlines the calls `owner` makes to its own methods (a torchvision ResNet's forward calls
-// _forward_impl) until none is left, so that its children's calls are in the graph. The callee's own
-// graph is inlined, not its optimized graph, in which every submodule call is already inlined away.
-void inline_own_methods(Graph& g, Value* owner) {
+// _forward_impl) until none is left, so that its children's calls are in the graph.
+void inline_own_methods(Graph& g, Value* owner, std::vector<Found>* found = nullptr) {
   for (bool again = true; again;) {
     again = false;
     std::vector<Node*> nodes;
@@ -50,7 +67,7 @@ void inline_own_methods(Graph& g, Value* owner) {
     for (Node* n : nodes)
       if (n->kind() == prim::CallMethod && n->input(0) == owner)
         if (GraphFunction* f = callee_of(n)) {
-          torch::jit::inlineCallTo(n, f, false);
+          inline_call(n, f, found);
           again = true;
           break;
         }
@@ -83,24 +100,21 @@ std::shared_ptr<Graph> forward_graph(torch::jit::Module& module) {
   return torch::jit::toGraphFunction(module.get_method("forward").function()).graph()->copy();
 }
 
-struct Found {
-  std::string name;
-  Value* output;
-};
-
 // Every call of a submodule of `owner` (preorder, in call order), each child inlined after its output
 // is noted so that its own children become visible.
 void expand(Graph& g, Value* owner, const std::string& prefix, std::vector<Found>& found, int depth) {
   GLASSBOX_CHECK(depth < 64, "TorchScript module nested deeper than 64 levels");
-  inline_own_methods(g, owner);
+  inline_own_methods(g, owner, &found);
   std::set<Node*> seen;
   std::string child;
   while (Node* call = next_child_call(g, owner, seen, child)) {
-    seen.insert(call);
     Value* child_value = call->input(0);
     GraphFunction* f = callee_of(call);
-    if (f == nullptr) continue;
-    const std::vector<Value*> outputs = torch::jit::inlineCallTo(call, f, false);
+    if (f == nullptr) {  // kept in the graph: noted so as not to be found again (inlined ones are gone)
+      seen.insert(call);
+      continue;
+    }
+    const std::vector<Value*> outputs = inline_call(call, f, &found);
     found.push_back({prefix + child, outputs.size() == 1 ? outputs[0] : nullptr});
     expand(g, child_value, prefix + child + ".", found, depth + 1);
   }
@@ -209,7 +223,7 @@ LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& 
       Value* child = calls[0]->input(0);
       GraphFunction* f = callee_of(calls[0]);
       GLASSBOX_CHECK(f != nullptr, what, ": cannot follow the call of ", so_far);
-      torch::jit::inlineCallTo(calls[0], f, false);
+      inline_call(calls[0], f, nullptr);
       owner = child;
       inline_own_methods(*g, owner);
     }
@@ -219,6 +233,10 @@ LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& 
     return_also(*g, {activation});
     it = methods_.emplace(layer, add_method(module_, method_name(layer), g)).first;
   }
+  // Without the graph executor's optimisations: it would fuse the forward into differentiable subgraphs
+  // whose intermediate outputs are siblings of the logits in autograd, not their ancestors, and the
+  // gradient of a score with respect to the layer's activation would not exist.
+  torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
   const auto out = module_.get_method(it->second)({x}).toTuple();
   LayerForward r;
   r.logits = out->elements()[0].toTensor();
