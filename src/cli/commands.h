@@ -17,5 +17,6 @@ Run add_events_command(CLI::App& app);
 Run add_explain_command(CLI::App& app);
 Run add_morph_command(CLI::App& app);
 Run add_confused_command(CLI::App& app);
+Run add_layers_command(CLI::App& app);
 
 }  // namespace glassbox::cli

@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/figures.h"
+#include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/methods.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/bounded-json.h"
@@ -29,13 +31,36 @@ struct ConfusedArgs {
   std::string rank_by = "gap";
   double k = 3;
   std::string out = "confused";
+  std::string cam = "gradcam";  // "none": no CAM column
+  bool cam_given = false;
+  std::string layer;
 };
 
 void run_confused(const ConfusedArgs& a) {
   check_output_directory("--out", a.out);
   check_model_args(a.model);
+  const explain::AttributionMethod* cam_method = nullptr;
+  if (a.cam != "none") {
+    cam_method = &for_flag("--cam", a.cam, [&]() -> const explain::AttributionMethod& {
+      return explain::find_attribution_method(a.cam);
+    });
+    GLASSBOX_CHECK(cam_method->uses_layer(), "--cam ", a.cam, ": expected a layer method (gradcam, gradcampp, hirescam, ",
+                   "eigencam, scorecam, ...) or none");
+  }
+  GLASSBOX_CHECK(a.layer.empty() || cam_method, "--layer ", printable_excerpt(a.layer), ": needs a --cam method");
   Session m = open_session(a.model, nullptr, true);
   const data::Dataset& d = *m.split;
+  // The CAM column: on the given layer, or the default CAM layer; a model without one (linear, mlp) goes
+  // without unless --cam asked for it.
+  std::string cam_layer;
+  if (cam_method) {
+    try {
+      cam_layer = explain::resolved_layer(*m.model, explain::LayerOptions().layer(a.layer));
+    } catch (const Error& e) {
+      if (a.cam_given || !a.layer.empty()) throw Error("--cam " + a.cam + ": " + e.what());
+      cam_method = nullptr;
+    }
+  }
   ensure_writable_directory(a.out);
   const auto t0 = std::chrono::steady_clock::now();
   const explain::MiningResult r = explain::mine_confusion(*m.model, d, explain::MiningOptions().top(a.top).rank_by(a.rank_by));
@@ -48,10 +73,19 @@ void run_confused(const ConfusedArgs& a) {
     for (const auto& s : r.ranked) rows.push_back(s.index), ca.push_back(s.class_a), cb.push_back(s.class_b);
     const data::Batch b = d.batch(at::tensor(rows, at::kLong));
     const c10::Device device = train::parse_device(a.model.device);
-    const auto figures = explain::confusion_figure_data(*m.model, b.x.to(device), b.y.to(device),
-                                                        at::tensor(ca, at::kLong).to(device),
-                                                        at::tensor(cb, at::kLong).to(device), a.k, m.preprocess.normalize(),
-                                                        m.class_names);
+    const at::Tensor x = b.x.to(device), ta = at::tensor(ca, at::kLong).to(device), tb = at::tensor(cb, at::kLong).to(device);
+    auto figures = explain::confusion_figure_data(*m.model, x, b.y.to(device), ta, tb, a.k, m.preprocess.normalize(),
+                                                  m.class_names);
+    if (cam_method) {
+      const explain::AttributeOptions options = explain::AttributeOptions().layer(explain::LayerOptions().layer(cam_layer));
+      const at::Tensor cam_a = for_flag("--layer", cam_layer, [&] { return cam_method->attribute({*m.model, x, ta, options}); }).to(at::kCPU);
+      const at::Tensor cam_b = cam_method->attribute({*m.model, x, tb, options}).to(at::kCPU);
+      for (size_t i = 0; i < figures.size(); ++i) {
+        figures[i].cam_a = cam_a[static_cast<int64_t>(i)];
+        figures[i].cam_b = cam_b[static_cast<int64_t>(i)];
+        figures[i].cam_method = cam_method->name() + std::string(" at ") + cam_layer;
+      }
+    }
     for (size_t i = 0; i < r.ranked.size(); ++i) {
       const auto& s = r.ranked[i];
       const std::string name = "rank" + std::string(i < 10 ? "00" : i < 100 ? "0" : "") + std::to_string(i) + "-index" +
@@ -91,6 +125,11 @@ Run add_confused_command(CLI::App& app) {
       ->capture_default_str();
   add_real(*cmd, "--projection-factor", a->k, [](double v) { return v >= 0; }, "a finite number >= 0",
            "k in x + k * gradient");
+  cmd->add_option("--cam", a->cam,
+                  "a layer method drawn over each figure's input for both classes, or none (default gradcam, on models "
+                  "that have a layer for it)")
+      ->each([a](const std::string&) { a->cam_given = true; });
+  cmd->add_option("--layer", a->layer, "the --cam method's layer (default: the last N x C x H x W one)");
   cmd->add_option("--out", a->out, "output directory")->capture_default_str();
   return [a] { run_confused(*a); };
 }

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   glassbox::cli::Run explain = glassbox::cli::add_explain_command(app);
   glassbox::cli::Run morph = glassbox::cli::add_morph_command(app);
   glassbox::cli::Run confused = glassbox::cli::add_confused_command(app);
+  glassbox::cli::Run layers = glassbox::cli::add_layers_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("explain")) explain();
     if (app.got_subcommand("morph")) morph();
     if (app.got_subcommand("confused")) confused();
+    if (app.got_subcommand("layers")) layers();
     return 0;
   } catch (const glassbox::Error& e) {
     return fail(e.what());

@@ -17,6 +17,7 @@
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
 #include "glassbox/data/load.h"
+#include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
@@ -183,6 +184,10 @@ void run_train(const TrainArgs& a) {
   } catch (const Error& e) {
     throw Error("--data " + a.data.data + ": " + e.what());
   }
+
+  // A layer method for the attribution callback needs a layer to work on: checked before any work.
+  if (wants(a, "attribution") && explain::find_attribution_method(a.attribution_method).uses_layer())
+    for_flag("--attribution-method", a.attribution_method, [&] { return explain::default_cam_layer(*model); });
 
   // 4. Only now: the run directory, claimed for this run.
   std::optional<train::RunDirectory> run;

@@ -124,9 +124,27 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
   return out;
 }
 
+namespace {
+
+// A map over an image, blended with one weight everywhere (a CAM, as show_cam_on_image draws it).
+render::Panel cam_panel(const at::Tensor& image, const at::Tensor& cam, const std::string& title) {
+  // A CAM that is zero everywhere (after its ReLU) draws as the bare image: say so.
+  render::Panel p = image_panel(image, cam.abs().max().item<double>() > 0 ? title : title + " (zero everywhere)");
+  p.colorbar = false;
+  p.overlay = signed_plane(cam);
+  p.overlay_colormap = render::Colormap::viridis;
+  p.overlay_signed = false;
+  p.overlay_fade = false;
+  p.overlay_alpha = 0.5;
+  return p;
+}
+
+}  // namespace
+
 std::string render_confusion_figure(const ConfusionFigureData& d, int panel_size) {
   const std::string a = class_name(d.class_names, d.class_a), b = class_name(d.class_names, d.class_b);
-  render::Figure fig(2, 3, render::FigureOptions().panel_size(panel_size));
+  const bool cams = d.cam_a.defined() && d.cam_b.defined();
+  render::Figure fig(2, cams ? 4 : 3, render::FigureOptions().panel_size(panel_size));
   const std::string truth = d.label >= 0 ? "true " + class_name(d.class_names, d.label) + " | " : "";
   fig.at(0, 0) = image_panel(d.x, truth + fmt::format("{} {:.2f}, {} {:.2f}", a, d.prob_a, b, d.prob_b));
   fig.at(0, 1) = gradient_panel(d.grad_a, "d " + a + " / dx");
@@ -136,6 +154,10 @@ std::string render_confusion_figure(const ConfusionFigureData& d, int panel_size
                                                    class_name(d.class_names, d.pred_a), d.pred_a_prob));
   fig.at(1, 2) = image_panel(d.proj_b, fmt::format("x + {:g} d{}/dx: {} {:.2f}", d.k, b,
                                                    class_name(d.class_names, d.pred_b), d.pred_b_prob));
+  if (cams) {
+    fig.at(0, 3) = cam_panel(d.x, d.cam_a, d.cam_method + " for " + a);
+    fig.at(1, 3) = cam_panel(d.x, d.cam_b, d.cam_method + " for " + b);
+  }
   return fig.to_png();
 }
 
@@ -185,15 +207,7 @@ std::string render_attribution_grid(const at::Tensor& images, const at::Tensor& 
     fig.at(0, i) = image_panel(images[i], i < int(titles.size()) ? titles[static_cast<size_t>(i)] : "");
     fig.at(0, i).colorbar = false;
     if (over) {
-      // A CAM over its image: one weight everywhere, as pytorch-grad-cam's show_cam_on_image.
-      render::Panel p = image_panel(images[i], "over the input");
-      p.colorbar = false;
-      p.overlay = signed_plane(attributions[i]);
-      p.overlay_colormap = render::Colormap::viridis;
-      p.overlay_signed = false;
-      p.overlay_fade = false;
-      p.overlay_alpha = 0.5;
-      fig.at(1, i) = std::move(p);
+      fig.at(1, i) = cam_panel(images[i], attributions[i], "over the input");
       continue;
     }
     render::Panel p = gradient_panel(attributions[i], "attribution");

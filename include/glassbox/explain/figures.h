@@ -38,6 +38,9 @@ struct ConfusionFigureData {
   double k = 3;
   bool vanished = false;       // a gradient is all zero: nothing to draw
   std::vector<std::string> class_names;
+  // Optional: a CAM for each class over the input ([1, H, W], CPU), drawn as a fourth column.
+  at::Tensor cam_a, cam_b;
+  std::string cam_method;
 };
 
 // Computes the figures' data for a batch: x [B, C, H, W] in the model's input space, one (a, b) pair
@@ -51,7 +54,8 @@ std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model
 
 // Row 1: the input (true label, the two classes and their probabilities), d a/dx, d b/dx.
 // Row 2: d a/dx - d b/dx (what separates them), x + k d a/dx and x + k d b/dx, each titled with
-// what the model now predicts. Gradients on a diverging map centred on 0. Returns PNG bytes.
+// what the model now predicts. Gradients on a diverging map centred on 0. With CAMs, a fourth column
+// shows each class's CAM over the input. Returns PNG bytes.
 std::string render_confusion_figure(const ConfusionFigureData& data, int panel_size = 220);
 
 // Everything the 1 x 3 explanation figure shows for one sample.
