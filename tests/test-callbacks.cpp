@@ -204,6 +204,6 @@ TEST(ProbeCallbacks, AttributionGridsAndMorphGifsWithoutTensorBoard) {
   }
   EXPECT_EQ(pngs, 3u);
   EXPECT_EQ(gifs, 4u);
-  EXPECT_THROW(callbacks::AttributionCallback(callbacks::AttributionCallbackOptions().method("gradcam"), x, y, sink),
+  EXPECT_THROW(callbacks::AttributionCallback(callbacks::AttributionCallbackOptions().method("gradcam2"), x, y, sink),
                glassbox::Error);
 }

@@ -124,3 +124,63 @@ TEST(CliImages, SeveralDatasetSamplesAsOneBatch) {
   EXPECT_EQ(list.exit_code, 0) << list.output;
   EXPECT_TRUE(fs::exists(dir + "/pair-5.png") && fs::exists(dir + "/pair-9.png"));
 }
+
+TEST(CliImages, LayersAndCamsFromTheCommandLine) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-images-cams");
+  ASSERT_EQ(run_command(kCli + " train --data mnist --model cnn --conv-channels 4 --hidden 16 --epochs 1 --quiet " +
+                        "--train-size 1000 --logdir " + dir + "/run --callbacks attribution --attribution-method gradcam " +
+                        "--probes 3")
+                .exit_code,
+            0);
+  const std::string ckpt = " --checkpoint " + dir + "/run/checkpoints/best.ckpt";
+  auto r = run_command(kCli + " layers" + ckpt + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json layers = nlohmann::json::parse(r.output);
+  EXPECT_EQ(layers["default_cam_layer"], "conv2");
+  EXPECT_EQ(layers["layers"][1]["shape"], nlohmann::json({8, 14, 14}));
+  // Every layer method through explain, with the layer said when it is the default.
+  for (const char* method : {"gradcam", "gradcampp", "hirescam", "eigencam", "scorecam", "layer_gxa", "layer_ig"}) {
+    r = run_command(kCli + " explain" + ckpt + " --data mnist --index 0:2 --method " + method + " --target top --out " + dir +
+                    "/" + method + ".png --save-tensor " + dir + "/" + method + ".pt");
+    EXPECT_EQ(r.exit_code, 0) << method << ": " << r.output;
+    EXPECT_NE(r.output.find("layer conv2 (the last whose output is N x C x H x W"), std::string::npos) << r.output;
+    EXPECT_TRUE(fs::exists(dir + "/" + method + "-0.png") && fs::exists(dir + "/" + method + "-1.png")) << method;
+  }
+  const auto py = run_command("/usr/bin/python3 -c \"import torch; print(list(torch.load('" + dir +
+                              "/gradcam.pt').shape), list(torch.load('" + dir + "/layer_gxa.pt').shape))\"");
+  EXPECT_NE(py.output.find("[2, 1, 28, 28] [2, 8, 14, 14]"), std::string::npos) << py.output;
+  // confused draws a CAM column (4 columns: wider than the 3-column figure).
+  r = run_command(kCli + " confused" + ckpt + " --data mnist --top 1 --out " + dir + "/conf");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int w = 0, h = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/conf"))
+    if (e.path().filename().string().rfind("rank000", 0) == 0)
+      glassbox::testing::decode_png(glassbox::testing::read_all(e.path().string()), w, h);
+  EXPECT_GT(w, 2 * h) << w << "x" << h;
+  // Bad layers: one line naming --layer, nothing written.
+  struct Case {
+    std::string args;
+    std::vector<std::string> fragments;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--method gradcam --layer conv9", {"--layer conv9", "no such layer (conv1, conv2, fc1, fc2)"}},
+           {"--method gradcam --layer fc1", {"--layer fc1", "CAM methods need N x C x H x W"}},
+           {"--method layer_gxa --layer fc2", {"--layer fc2", "output layer"}},
+           {"--method saliency --layer conv2", {"--layer conv2", "works on the input"}},
+       }) {
+    r = run_command(kCli + " explain" + ckpt + " --data mnist " + c.args + " --out " + dir + "/bad.png");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    for (const auto& f : c.fragments) EXPECT_NE(r.output.find(f), std::string::npos) << r.output << " lacks " << f;
+  }
+  // The seed's linear model has no layer for CAMs (its only layer is the output).
+  ASSERT_EQ(run_command(kCli + " train --data mnist --model linear --epochs 1 --quiet --train-size 1000 --logdir " + dir +
+                        "/lin")
+                .exit_code,
+            0);
+  r = run_command(kCli + " explain --checkpoint " + dir + "/lin/checkpoints/best.ckpt --data mnist --method gradcam " +
+                  "--layer l1 --out " + dir + "/bad.png");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--layer l1"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/bad.png"));
+}

@@ -300,7 +300,7 @@ TEST(Cli, ExplainBadInputs) {
   nan.save(dir + "/nan.pt");
   expect_one_line_error(run_command(explain_cmd(dir, "--torchscript " + dir + "/nan.pt", "--index 0 --out " + dir + "/x.png")),
                         {"non-finite logits"});
-  expect_one_line_error(run_command(explain_cmd(dir, model, "--method gradcam --out " + dir + "/x.png")), {"gradcam"});
+  expect_one_line_error(run_command(explain_cmd(dir, model, "--method gradcam2 --out " + dir + "/x.png")), {"--method gradcam2"});
   expect_one_line_error(run_command(explain_cmd(dir, model, "--method ig --ig-method simpson --out " + dir + "/x.png")),
                         {"--ig-method", "simpson"});
   expect_one_line_error(run_command(explain_cmd(dir, model, "--score odds --out " + dir + "/x.png")), {"--score", "odds"});

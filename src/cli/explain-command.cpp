@@ -107,7 +107,9 @@ void run_explain(const ExplainArgs& a) {
                  model.num_classes(), " classes (0..", model.num_classes() - 1, ")");
   if (method.uses_layer()) {
     // Without --layer, the CAM layer: the last whose output is N x C x H x W with H, W > 1; said aloud.
-    const std::string layer = for_flag("--layer", a.layer, [&] { return explain::resolved_layer(model, options.layer()); });
+    const std::string layer = a.layer.empty()
+                                  ? for_flag("--method", a.method, [&] { return explain::default_cam_layer(model); })
+                                  : for_flag("--layer", a.layer, [&] { return explain::resolved_layer(model, options.layer()); });
     if (a.layer.empty()) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", layer.c_str());
     options.layer(explain::LayerOptions(options.layer()).layer(layer));
   }
