@@ -260,7 +260,7 @@ TEST(Morph, ReachesTheTargetWithinTheValidRangeAndBudget) {
   }
   EXPECT_TRUE(at::allclose(t.frames.front(), x[0]));
   // An L-infinity budget: no pixel moves more than eps.
-  const MorphTrajectory b = morph(*m, x, MorphOptions(target).steps(50).norm("linf").eps(0.05).step_size(0.01));
+  const MorphTrajectory b = morph(*m, x, MorphOptions(target).steps(50).norm(MorphNorm::linf).eps(0.05).step_size(0.01));
   EXPECT_LE((b.frames.back() - x[0]).abs().max().item<double>(), 0.05 + 1e-6);
   EXPECT_THROW(morph(*m, x, MorphOptions(7)), glassbox::Error);
 }

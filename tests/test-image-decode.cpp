@@ -118,7 +118,7 @@ TEST(ImageDecode, HostileHeadersAreRefusedWithoutAllocating) {
   EXPECT_LT(child_peak_mb([&] { data::decode_png(huge, "huge.png"); }), 200.0);
   // The limit is Pillow's and can be raised (or lowered) through the environment.
   ::setenv("GLASSBOX_MAX_IMAGE_PIXELS", "100", 1);
-  what = error_of([&] { data::decode_png(kSignature + ihdr(11, 10) + chunk("IDAT", std::string(8, '\\0')) + chunk("IEND", ""), "small.png"); });
+  what = error_of([&] { data::decode_png(kSignature + ihdr(11, 10) + chunk("IDAT", std::string(8, '\0')) + chunk("IEND", ""), "small.png"); });
   ::unsetenv("GLASSBOX_MAX_IMAGE_PIXELS");
   EXPECT_NE(what.find("110 pixels, more than the limit of 100"), std::string::npos) << what;
   // 141 bytes with a text chunk claiming 2^31 bytes: this allocated 2.2 GB.

@@ -9,6 +9,7 @@
 #include "glassbox/train/console-logger.h"
 #include "glassbox/train/csv-logger.h"
 #include "glassbox/train/trainer.h"
+#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "test-support.h"
 
@@ -182,12 +183,12 @@ TEST(Trainer, RejectsBadOptionsAndMismatchedData) {
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
   EXPECT_THROW(train::Trainer(train::TrainerOptions().batch_size(0)).fit(*model, train, train), glassbox::Error);
   EXPECT_THROW(train::Trainer(train::TrainerOptions().learning_rate(-1)).fit(*model, train, train), glassbox::Error);
-  EXPECT_THROW(train::Trainer(train::TrainerOptions().optimizer("lbfgs")).fit(*model, train, train), glassbox::Error);
-  EXPECT_THROW(train::Trainer(train::TrainerOptions().device("tpu")).fit(*model, train, train), glassbox::Error);
+  EXPECT_THROW(train::parse_optimizer("lbfgs"), glassbox::Error);
+  EXPECT_THROW(glassbox::parse_device("tpu"), glassbox::Error);
   auto wrong = models::make_model(models::ModelOptions("logreg", {1, 5, 6}, 2));
   EXPECT_THROW(train::Trainer().fit(*wrong, train, train), glassbox::Error);
   // SGD with momentum also learns.
-  const train::FitResult r = train::Trainer(train::TrainerOptions().optimizer("sgd").learning_rate(0.05).max_epochs(3).quiet(true))
+  const train::FitResult r = train::Trainer(train::TrainerOptions().optimizer(train::OptimizerKind::sgd).learning_rate(0.05).max_epochs(3).quiet(true))
                                  .fit(*model, halves(256, 11), halves(64, 12));
   EXPECT_GT(r.val_acc, 0.9);
 }

@@ -28,7 +28,7 @@ at::Tensor probabilities(models::Classifier& model, const at::Tensor& x) {
 }  // namespace
 
 void first_probes(const data::Dataset& dataset, int64_t n, at::Tensor& x, at::Tensor& y) {
-  GLASSBOX_CHECK(n >= 1 && n <= dataset.size(), "--probes ", n, ": expected 1..", dataset.size());
+  GLASSBOX_CHECK(n >= 1 && n <= dataset.size(), "probes ", n, ": expected 1..", dataset.size());
   const data::Batch b = dataset.batch(0, n);
   x = b.x;
   y = b.y;

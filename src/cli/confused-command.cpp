@@ -14,7 +14,7 @@
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/methods.h"
-#include "glassbox/train/trainer.h"
+#include "glassbox/util/device.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
@@ -63,7 +63,7 @@ void run_confused(const ConfusedArgs& a) {
   }
   ensure_writable_directory(a.out);
   const auto t0 = std::chrono::steady_clock::now();
-  const explain::MiningResult r = explain::mine_confusion(*m.model, d, explain::MiningOptions().top(a.top).rank_by(a.rank_by));
+  const explain::MiningResult r = explain::mine_confusion(*m.model, d, explain::MiningOptions().top(a.top).rank_by(explain::parse_rank_by(a.rank_by)));
   const double mining_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   nlohmann::json index = {{"data", a.model.data.data}, {"split", a.model.data.split}, {"samples", r.samples},
@@ -72,7 +72,7 @@ void run_confused(const ConfusedArgs& a) {
     std::vector<int64_t> rows, ca, cb;
     for (const auto& s : r.ranked) rows.push_back(s.index), ca.push_back(s.class_a), cb.push_back(s.class_b);
     const data::Batch b = d.batch(at::tensor(rows, at::kLong));
-    const c10::Device device = train::parse_device(a.model.device);
+    const c10::Device device = parse_device(a.model.device);
     const at::Tensor x = b.x.to(device), ta = at::tensor(ca, at::kLong).to(device), tb = at::tensor(cb, at::kLong).to(device);
     auto figures = explain::confusion_figure_data(*m.model, x, b.y.to(device), ta, tb, a.k, m.preprocess.normalize(),
                                                   m.class_names);

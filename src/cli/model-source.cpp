@@ -10,7 +10,7 @@
 #include "glassbox/data/image-decode.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/models/torchscript.h"
-#include "glassbox/train/trainer.h"
+#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
 #include "glassbox/util/threads.h"
@@ -151,13 +151,13 @@ void check_model_args(const ModelArgs& a) {
     const std::string flag = preprocess_flag_given(a.data);
     GLASSBOX_CHECK(flag.empty(), flag, " is for TorchScript models: a checkpoint records how its images were prepared");
   }
-  train::parse_device(a.device);
+  for_flag("--device", a.device, [&] { return parse_device(a.device); });
 }
 
 Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
   check_model_args(a);
   configure_threads(a.threads);
-  const c10::Device device = train::parse_device(a.device);
+  const c10::Device device = parse_device(a.device);
   std::vector<int64_t> positions;
   if (in != nullptr && in->images.empty()) positions = parse_index(in->index);
   GLASSBOX_CHECK(in == nullptr || in->images.size() <= size_t(kMaxInputs), "--image: ", in ? in->images.size() : 0,

@@ -42,7 +42,7 @@ void run_morph(const MorphArgs& a) {
                                                     explain::MorphOptions(a.target)
                                                         .steps(a.steps)
                                                         .step_size(a.step_size)
-                                                        .norm(a.norm)
+                                                        .norm(explain::parse_morph_norm(a.norm))
                                                         .eps(a.eps)
                                                         .stop_probability(a.stop_probability)
                                                         .normalization(m.preprocess.normalize()));

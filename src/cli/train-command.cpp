@@ -27,6 +27,7 @@
 #include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/bounded-json.h"
+#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
 #include "model-source.h"
@@ -118,15 +119,14 @@ void run_train(const TrainArgs& a) {
                                             .max_epochs(a.epochs)
                                             .batch_size(a.batch_size)
                                             .learning_rate(a.lr)
-                                            .optimizer(a.optimizer)
+                                            .optimizer(train::parse_optimizer(a.optimizer))
                                             .momentum(a.momentum)
                                             .seed(a.seed)
                                             .threads(a.threads)
-                                            .device(a.device)
+                                            .device(for_flag("--device", a.device, [&] { return parse_device(a.device); }))
                                             .log_every_n_steps(a.log_every_n_steps)
                                             .quiet(a.quiet);
-  train::parse_device(a.device);
-  train::validate_options(options);
+  for_flag("--threads", std::to_string(a.threads), [&] { train::validate_options(options); });
   // 2. Output locations, without creating anything.
   if (!a.logdir.empty()) check_output_directory("--logdir", a.logdir);
   // A summary inside the logdir is created with it; anywhere else its directory must exist.
@@ -144,8 +144,9 @@ void run_train(const TrainArgs& a) {
                    " epochs, nothing left for --epochs ", a.epochs);
   }
   const data::Preprocess preprocess = resumed ? resumed->meta().preprocess : preprocess_of(a.data);
-  const data::LoadedDataset loaded =
-      data::load_dataset(a.data.data, data::Split::train, dataset_options(a.data, data::Preprocess(preprocess).normalize({}), a.threads));
+  // Errors name the file at fault (or the dataset name that was not found).
+  const data::LoadedDataset loaded = data::load_dataset(
+      a.data.data, data::Split::train, dataset_options(a.data, data::Preprocess(preprocess).normalize({}), a.threads));
   const data::Dataset& all = loaded.dataset;
   std::vector<int64_t> sizes = data::default_train_val_sizes(all.size());
   if (a.train_size > 0) {

@@ -72,7 +72,7 @@ std::vector<std::string> read_class_names(const fs::path& dir) {
 }  // namespace
 
 std::string resolve_dataset_dir(const std::string& name_or_path) {
-  GLASSBOX_CHECK(!name_or_path.empty(), "--data: empty, expected mnist, fashion-mnist or a dataset directory");
+  GLASSBOX_CHECK(!name_or_path.empty(), "dataset '': expected mnist, fashion-mnist or a dataset directory");
   if (fs::is_directory(name_or_path)) return name_or_path;
   const bool is_name = name_or_path.find('/') == std::string::npos;
   if (is_name) {
@@ -81,8 +81,8 @@ std::string resolve_dataset_dir(const std::string& name_or_path) {
     roots.emplace_back("data");
     for (const auto& root : roots)
       if (fs::is_directory(root / name_or_path)) return (root / name_or_path).string();
-    throw Error("--data " + printable_excerpt(name_or_path) +
-                ": no such dataset (looked in $GLASSBOX_DATA and ./data; run scripts/setup to prepare mnist and "
+    throw Error("dataset '" + printable_excerpt(name_or_path) +
+                "': no such dataset (looked in $GLASSBOX_DATA and ./data; run scripts/setup to prepare mnist and "
                 "fashion-mnist)");
   }
   throw Error(printable_excerpt(name_or_path, 200) + ": no such directory (expected a dataset directory)");

@@ -35,11 +35,25 @@ at::Tensor gradients_vanished(const at::Tensor& gradients) {
   return at::logical_or(at::logical_not(at::isfinite(flat).all(1)), flat.abs().amax(1) == 0);
 }
 
+RankBy parse_rank_by(const std::string& name) {
+  if (name == "gap") return RankBy::gap;
+  if (name == "margin") return RankBy::margin;
+  if (name == "entropy") return RankBy::entropy;
+  throw Error("rank_by '" + printable_excerpt(name) + "': expected gap, margin or entropy");
+}
+
+const char* rank_by_name(RankBy by) {
+  switch (by) {
+    case RankBy::gap: return "gap";
+    case RankBy::margin: return "margin";
+    case RankBy::entropy: return "entropy";
+  }
+  return "?";
+}
+
 MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, const MiningOptions& o) {
-  const std::string& by = o.rank_by();
-  GLASSBOX_CHECK(by == "gap" || by == "margin" || by == "entropy", "--rank-by ", by,
-                 ": expected gap, margin or entropy");
-  GLASSBOX_CHECK(o.top() >= 0, "--top ", o.top(), ": expected >= 0");
+  const RankBy by = o.rank_by();
+  GLASSBOX_CHECK(o.top() >= 0, "top ", o.top(), ": expected >= 0");
   GLASSBOX_CHECK(d.size() > 0, "confusion mining: empty dataset");
   models::EvalModeGuard eval(model);
   torch::autograd::AutoGradMode no_grad(false);
@@ -67,7 +81,7 @@ MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, c
   r.samples = n;
   r.accuracy = std::get<1>(top_l).select(1, 0).eq(labels).to(at::kDouble).mean().item<double>();
   // Rank: the smallest gap or margin first, or the largest entropy first.
-  const at::Tensor key = by == "gap" ? gap : by == "margin" ? margin : -entropy;
+  const at::Tensor key = by == RankBy::gap ? gap : by == RankBy::margin ? margin : -entropy;
   const at::Tensor order = std::get<1>(key.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
   const int64_t top = std::min(o.top(), n);
   const auto ord = order.accessor<int64_t, 1>();

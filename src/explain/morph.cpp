@@ -10,6 +10,12 @@
 
 namespace glassbox::explain {
 
+MorphNorm parse_morph_norm(const std::string& name) {
+  if (name == "l2") return MorphNorm::l2;
+  if (name == "linf") return MorphNorm::linf;
+  throw Error("norm '" + printable_excerpt(name) + "': expected l2 or linf");
+}
+
 at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k, const data::Normalization& normalization,
                    double pixel_min, double pixel_max) {
   // The gradient is with respect to the model's input; in unnormalised pixels a step dx' = std * dx.
@@ -21,12 +27,11 @@ at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k, c
 
 MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const MorphOptions& o) {
   GLASSBOX_CHECK(x.dim() == 4 && x.size(0) == 1, "morph: expected one sample [1, C, H, W], got ", x.sizes());
-  GLASSBOX_CHECK(o.target() >= 0 && o.target() < model.num_classes(), "--target ", o.target(),
+  GLASSBOX_CHECK(o.target() >= 0 && o.target() < model.num_classes(), "target ", o.target(),
                  ": out of range, the model has ", model.num_classes(), " classes (0..", model.num_classes() - 1, ")");
-  GLASSBOX_CHECK(o.steps() >= 1, "--steps ", o.steps(), ": expected at least 1");
-  GLASSBOX_CHECK(o.step_size() > 0 && std::isfinite(o.step_size()), "--step-size ", o.step_size(), ": expected > 0");
-  GLASSBOX_CHECK(o.norm() == "l2" || o.norm() == "linf", "--norm ", o.norm(), ": expected l2 or linf");
-  GLASSBOX_CHECK(o.eps() >= 0, "--eps ", o.eps(), ": expected >= 0");
+  GLASSBOX_CHECK(o.steps() >= 1, "steps ", o.steps(), ": expected at least 1");
+  GLASSBOX_CHECK(o.step_size() > 0 && std::isfinite(o.step_size()), "step_size ", o.step_size(), ": expected > 0");
+  GLASSBOX_CHECK(o.eps() >= 0 && std::isfinite(o.eps()), "eps ", o.eps(), ": expected >= 0");
   GLASSBOX_CHECK(o.pixel_min() < o.pixel_max(), "pixel range ", o.pixel_min(), "..", o.pixel_max(), " is empty");
   const data::Normalization& norm = o.normalization();
   const at::Tensor targets = at::full({1}, o.target(), x.options().dtype(at::kLong));
@@ -63,7 +68,7 @@ MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const Morp
     if (step == o.steps()) break;
     // A normalised direction: the step size means the same whatever the gradient's scale.
     at::Tensor direction;
-    if (o.norm() == "linf") {
+    if (o.norm() == MorphNorm::linf) {
       direction = grad.sign();
     } else {
       const double g = grad.norm().item<double>();
@@ -73,7 +78,7 @@ MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const Morp
     pixels = pixels + o.step_size() * direction;
     if (o.eps() > 0) {
       at::Tensor delta = pixels - start;
-      if (o.norm() == "linf") {
+      if (o.norm() == MorphNorm::linf) {
         delta = delta.clamp(-o.eps(), o.eps());
       } else {
         const double d = delta.norm().item<double>();

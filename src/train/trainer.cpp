@@ -1,6 +1,5 @@
 #include "glassbox/train/trainer.h"
 
-#include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
@@ -14,6 +13,7 @@
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/device.h"
 #include "glassbox/util/threads.h"
 #include "progress.h"
 
@@ -36,7 +36,7 @@ double learning_rate(const TrainerOptions& o, const models::ModuleClassifier& mo
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, const models::ModuleClassifier& model,
                                                         std::vector<at::Tensor> params) {
   const double lr = learning_rate(o, model);
-  if (o.optimizer() == "sgd")
+  if (o.optimizer() == OptimizerKind::sgd)
     return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr).momentum(o.momentum()));
   return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr));
 }
@@ -52,30 +52,23 @@ void check_fits(const models::Classifier& model, const data::Dataset& d, const c
 
 }  // namespace
 
-c10::Device parse_device(const std::string& text) {
-  c10::Device device(c10::kCPU);
-  try {
-    device = c10::Device(text);
-  } catch (const c10::Error&) {
-    throw Error("--device " + text + ": unknown device, expected cpu or cuda[:N]");
-  }
-  if (device.is_cuda())
-    GLASSBOX_CHECK(torch::cuda::is_available(), "--device ", text, ": CUDA is not available in this libtorch build ",
-                   "or on this machine");
-  GLASSBOX_CHECK(device.is_cpu() || device.is_cuda(), "--device ", text, ": expected cpu or cuda[:N]");
-  return device;
+OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "adam") return OptimizerKind::adam;
+  if (name == "sgd") return OptimizerKind::sgd;
+  throw Error("optimizer '" + printable_excerpt(name) + "': expected adam or sgd");
 }
 
+const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::sgd ? "sgd" : "adam"; }
+
 void validate_options(const TrainerOptions& o) {
-  GLASSBOX_CHECK(o.max_epochs() >= 1, "--epochs ", o.max_epochs(), ": expected at least 1");
-  GLASSBOX_CHECK(o.batch_size() >= 1, "--batch-size ", o.batch_size(), ": expected at least 1");
+  GLASSBOX_CHECK(o.max_epochs() >= 1, "max_epochs ", o.max_epochs(), ": expected at least 1");
+  GLASSBOX_CHECK(o.batch_size() >= 1, "batch_size ", o.batch_size(), ": expected at least 1");
   GLASSBOX_CHECK(o.learning_rate() >= 0 && std::isfinite(o.learning_rate()), "learning_rate ", o.learning_rate(),
                  ": expected a positive learning rate (or 0: the architecture's default)");
-  GLASSBOX_CHECK(o.optimizer() == "adam" || o.optimizer() == "sgd", "--optimizer ", o.optimizer(),
-                 ": unknown optimizer, expected adam or sgd");
-  GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "--momentum ", o.momentum(), ": expected 0 <= m < 1");
-  GLASSBOX_CHECK(o.threads() >= 0, "--threads ", o.threads(), ": expected 0 (one per core) or a positive count");
-  parse_device(o.device());
+  GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "momentum ", o.momentum(), ": expected 0 <= m < 1");
+  GLASSBOX_CHECK(o.threads() >= 0 && o.threads() <= max_threads(), "threads ", o.threads(), ": expected 0 (one per core) to ",
+                 max_threads());
+  check_device(o.device());
 }
 
 Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {}
@@ -88,7 +81,7 @@ std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const
   GLASSBOX_CHECK(d.size() > 0, "evaluate: empty dataset");
   torch::NoGradGuard no_grad;
   models::EvalModeGuard eval(model);
-  const c10::Device device = parse_device(options_.device());
+  const c10::Device device = options_.device();
   const int64_t bs = std::max<int64_t>(1, options_.eval_batch_size());
   double loss_sum = 0;
   int64_t correct = 0;
@@ -111,7 +104,7 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
   check_fits(model, train, "training");
   check_fits(model, val, "validation");
   configure_threads(o.threads());
-  const c10::Device device = parse_device(o.device());
+  const c10::Device device = o.device();
   if (!o.checkpoint_dir().empty()) ensure_writable_directory(o.checkpoint_dir());
 
   model.to(device);
@@ -140,7 +133,7 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
   for (size_t c = train.class_names().size(); c < meta.class_names.size(); ++c) meta.class_names[c] = std::to_string(c);
   meta.normalization = train.normalization();
   meta.preprocess = train.preprocess();
-  meta.optimizer = o.optimizer();
+  meta.optimizer = optimizer_name(o.optimizer());
   meta.learning_rate = learning_rate(o, model);
   meta.seed = o.seed();
 

@@ -17,6 +17,7 @@
 #include "glassbox/callbacks/figure-sink.h"
 #include "glassbox/data/dataset.h"
 #include "glassbox/explain/attribution.h"
+#include "glassbox/explain/morph.h"
 #include "glassbox/train/callback.h"
 #include "glassbox/util/arg.h"
 
@@ -56,7 +57,7 @@ class AttributionCallback : public train::Callback {
 struct MorphCallbackOptions {
   GLASSBOX_ARG(int64_t, steps) = 40;
   GLASSBOX_ARG(double, step_size) = 0.03;
-  GLASSBOX_ARG(std::string, norm) = "l2";
+  GLASSBOX_ARG(explain::MorphNorm, norm) = explain::MorphNorm::l2;
   GLASSBOX_ARG(double, stop_probability) = 0.95;
   GLASSBOX_ARG(std::string, tag) = "morph";
   GLASSBOX_ARG(int64_t, every_n_epochs) = 1;

@@ -35,8 +35,13 @@ bool gradient_vanished(const at::Tensor& gradient);
 // The same for each sample of a batch of gradients [B, ...]: a [B] bool tensor, on their device.
 at::Tensor gradients_vanished(const at::Tensor& gradients);
 
+// How torn a sample is: the top-2 logit gap, the top-2 probability margin, or the entropy.
+enum class RankBy { gap, margin, entropy };
+RankBy parse_rank_by(const std::string& name);  // "gap" | "margin" | "entropy"
+const char* rank_by_name(RankBy by);
+
 struct MiningOptions {
-  GLASSBOX_ARG(std::string, rank_by) = "gap";  // gap (logits) | margin (probabilities) | entropy
+  GLASSBOX_ARG(RankBy, rank_by) = RankBy::gap;
   GLASSBOX_ARG(int64_t, top) = 16;             // how many ranked samples to return
   GLASSBOX_ARG(int64_t, batch_size) = 1000;
   GLASSBOX_ARG(double, pair_max_gap) = 1.0;    // samples with a top-2 logit gap below this count in the pair matrix

@@ -15,12 +15,16 @@
 
 namespace glassbox::explain {
 
+// How a morph step and its budget are measured.
+enum class MorphNorm { l2, linf };
+MorphNorm parse_morph_norm(const std::string& name);  // "l2" | "linf"
+
 struct MorphOptions {
   explicit MorphOptions(int64_t target) : target_(target) {}
   GLASSBOX_ARG(int64_t, target);
   GLASSBOX_ARG(int64_t, steps) = 100;
   GLASSBOX_ARG(double, step_size) = 0.05;     // in [0, 1] pixel units per step
-  GLASSBOX_ARG(std::string, norm) = "l2";     // l2: step along g / ||g||_2 * sqrt(numel); linf: sign(g)
+  GLASSBOX_ARG(MorphNorm, norm) = MorphNorm::l2;  // l2: step along g / ||g||_2 * sqrt(numel); linf: sign(g)
   GLASSBOX_ARG(double, eps) = 0;              // budget around the start in the same norm; 0 = none
   GLASSBOX_ARG(double, stop_probability) = 0.99;  // stop once the target has this probability
   GLASSBOX_ARG(Score, score) = Score::logit;

@@ -19,18 +19,23 @@
 
 namespace glassbox::train {
 
+// The optimizer the Trainer steps with.
+enum class OptimizerKind { adam, sgd };
+OptimizerKind parse_optimizer(const std::string& name);  // "adam" | "sgd"
+const char* optimizer_name(OptimizerKind kind);
+
 struct TrainerOptions {
   GLASSBOX_ARG(int64_t, max_epochs) = 1;
   GLASSBOX_ARG(int64_t, batch_size) = 64;
   GLASSBOX_ARG(int64_t, eval_batch_size) = 1000;
-  GLASSBOX_ARG(std::string, optimizer) = "adam";  // "adam" or "sgd" (with momentum)
+  GLASSBOX_ARG(OptimizerKind, optimizer) = OptimizerKind::adam;  // sgd with momentum
   // 0: the architecture's default (models::default_learning_rate: the seed's 0.005 for linear and
   // logreg, 0.001 for mlp and cnn).
   GLASSBOX_ARG(double, learning_rate) = 0;
   GLASSBOX_ARG(double, momentum) = 0.9;           // sgd only
   GLASSBOX_ARG(uint64_t, seed) = 0;
   GLASSBOX_ARG(int, threads) = 0;                 // 0 = one per core
-  GLASSBOX_ARG(std::string, device) = "cpu";      // "cpu", "cuda", "cuda:1", ...
+  GLASSBOX_ARG(c10::Device, device) = c10::Device(c10::kCPU);  // util/device.h parses names
   // Where best.ckpt and last.ckpt go; empty = no checkpoints.
   GLASSBOX_ARG(std::string, checkpoint_dir);
   // A checkpoint to continue from: its weights, optimizer state, epoch and step.
@@ -43,13 +48,10 @@ struct TrainerOptions {
   GLASSBOX_ARG(bool, quiet) = false;              // nothing on the console
 };
 
-// Throws glassbox::Error naming the option and value when the options cannot work (epochs, batch
-// size, learning rate, optimizer, momentum, threads, device). fit() checks them too; callers check
-// first to fail before writing anything.
+// Throws glassbox::Error naming the option and value when the options cannot work (max_epochs,
+// batch_size, learning_rate, momentum, threads, device). fit() checks them too; callers check first
+// to fail before writing anything.
 void validate_options(const TrainerOptions& options);
-
-// "cpu", "cuda", "cuda:1": a device this libtorch and machine have, or a glassbox::Error naming it.
-c10::Device parse_device(const std::string& text);
 
 struct FitResult {
   double val_loss = 0;
