@@ -27,14 +27,7 @@ void python(const std::string& dir, const std::string& code) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::function<void()>& f) { return glassbox::testing::error_message_of<glassbox::Error>(f); }
 
 // The first 600 of fashion-mnist's test images, as PNG class folders (ImageFolder order: class by class,
 // files by name) and as IDX files in that same order.

@@ -74,14 +74,7 @@ at::Tensor run(const std::string& method, models::Classifier& model, const at::T
       {model, x, t, AttributeOptions().layer(LayerOptions().layer(layer).upsample(upsample).internal_batch_size(32))});
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::function<void()>& f) { return glassbox::testing::error_message_of<glassbox::Error>(f); }
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -86,6 +87,17 @@ inline CommandResult run_command(const std::string& command) {
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+// The message of the glassbox::Error that `f` throws, or "" when it throws none.
+template <typename ErrorType>
+std::string error_message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ErrorType& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace glassbox::testing

@@ -40,40 +40,57 @@ void on_message(j_common_ptr cinfo, int level) {
 
 void no_output(j_common_ptr) {}
 
+// libjpeg's decompressor with glassbox's error handling, destroyed however decoding ends. Its callers
+// setjmp(state.jump) before read_header: a longjmp from libjpeg lands in their frame.
 struct Decompressor {
+  ErrorState state;
   jpeg_decompress_struct cinfo{};
   bool created = false;
+
+  Decompressor() {
+    cinfo.err = jpeg_std_error(&state.mgr);
+    state.mgr.error_exit = on_error;
+    state.mgr.emit_message = on_message;
+    state.mgr.output_message = no_output;
+  }
   ~Decompressor() {
     if (created) jpeg_destroy_decompress(&cinfo);
   }
+  Decompressor(const Decompressor&) = delete;
+  Decompressor& operator=(const Decompressor&) = delete;
+
+  void read_header(std::string_view bytes) {
+    jpeg_create_decompress(&cinfo);
+    created = true;
+    jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
+    jpeg_read_header(&cinfo, TRUE);  // a 12-bit JPEG stops here: "Unsupported JPEG data precision 12"
+  }
+  // What libjpeg said, as one line: data that ran out first is the cause, whatever came after it.
+  [[noreturn]] void fail(const std::string& name) const {
+    throw Error(name + (state.truncated ? ": truncated JPEG (" : ": cannot decode JPEG (") +
+                printable_excerpt(state.message, 120) + ")");
+  }
 };
+
+void check_signature(std::string_view bytes, const std::string& name) {
+  GLASSBOX_CHECK(bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0xFF && static_cast<uint8_t>(bytes[1]) == 0xD8 &&
+                     static_cast<uint8_t>(bytes[2]) == 0xFF,
+                 name, ": not a JPEG file (no JPEG start marker)");
+}
 
 }  // namespace
 
 DecodedImage decode_jpeg(std::string_view bytes, const std::string& name, const DecodeOptions& options) {
   const uint64_t max_pixels = options.max_pixels > 0 ? options.max_pixels : max_image_pixels();
-  GLASSBOX_CHECK(bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0xFF && static_cast<uint8_t>(bytes[1]) == 0xD8 &&
-                     static_cast<uint8_t>(bytes[2]) == 0xFF,
-                 name, ": not a JPEG file (no JPEG start marker)");
+  check_signature(bytes, name);
   DecodedImage out;
-  ErrorState state;
   Decompressor d;
-  d.cinfo.err = jpeg_std_error(&state.mgr);
-  state.mgr.error_exit = on_error;
-  state.mgr.emit_message = on_message;
-  state.mgr.output_message = no_output;
+  ErrorState& state = d.state;
   enum class Refusal { none, cmyk, too_large };
   Refusal refusal = Refusal::none;
   uint64_t width = 0, height = 0;
-  if (setjmp(state.jump)) {
-    // Data that ran out first is the cause, whatever libjpeg stumbled on after it.
-    throw Error(name + (state.truncated ? ": truncated JPEG (" : ": cannot decode JPEG (") +
-                printable_excerpt(state.message, 120) + ")");
-  }
-  jpeg_create_decompress(&d.cinfo);
-  d.created = true;
-  jpeg_mem_src(&d.cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
-  jpeg_read_header(&d.cinfo, TRUE);  // a 12-bit JPEG stops here: "Unsupported JPEG data precision 12"
+  if (setjmp(state.jump)) d.fail(name);
+  d.read_header(bytes);
   width = d.cinfo.image_width;
   height = d.cinfo.image_height;
   if (d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK) {
@@ -103,22 +120,10 @@ DecodedImage decode_jpeg(std::string_view bytes, const std::string& name, const 
 }
 
 ImageInfo probe_jpeg(std::string_view bytes, const std::string& name) {
-  GLASSBOX_CHECK(bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0xFF && static_cast<uint8_t>(bytes[1]) == 0xD8,
-                 name, ": not a JPEG file (no JPEG start marker)");
-  ErrorState state;
+  check_signature(bytes, name);
   Decompressor d;
-  d.cinfo.err = jpeg_std_error(&state.mgr);
-  state.mgr.error_exit = on_error;
-  state.mgr.emit_message = on_message;
-  state.mgr.output_message = no_output;
-  if (setjmp(state.jump)) {
-    throw Error(name + (state.truncated ? ": truncated JPEG (" : ": cannot decode JPEG (") +
-                printable_excerpt(state.message, 120) + ")");
-  }
-  jpeg_create_decompress(&d.cinfo);
-  d.created = true;
-  jpeg_mem_src(&d.cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
-  jpeg_read_header(&d.cinfo, TRUE);
+  if (setjmp(d.state.jump)) d.fail(name);
+  d.read_header(bytes);
   const bool cmyk = d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK;
   GLASSBOX_CHECK(!cmyk, name, ": a CMYK JPEG, expected gray or RGB (convert it first)");
   return {static_cast<int>(d.cinfo.image_width), static_cast<int>(d.cinfo.image_height),
