@@ -21,11 +21,9 @@ int main() {
   auto model = models::make_model(models::ModelOptions("linear", {1, 28, 28}, 10));
 
   // attach callback
-  auto logger = std::make_shared<train::TensorBoardLogger>("runs/seed_mnist");
   train::Trainer trainer(train::TrainerOptions().max_epochs(2).checkpoint_dir("runs/seed_mnist/checkpoints"));
-  trainer.add_logger(logger);
-  trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
-      callbacks::ConfusedLogitOptions(1), std::make_shared<callbacks::FigureSink>(logger->shared_writer(), "")));
+  trainer.add_logger(std::make_shared<train::TensorBoardLogger>("runs/seed_mnist"));  // figures go there too
+  trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(callbacks::ConfusedLogitOptions(1)));
 
   // train!
   const train::FitResult result = trainer.fit(*model, split[0], split[1]);

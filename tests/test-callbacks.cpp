@@ -14,6 +14,8 @@
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/tensorboard/event-reader.h"
+#include "glassbox/train/image-file-logger.h"
+#include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/error.h"
 #include "test-support.h"
@@ -33,11 +35,13 @@ std::unique_ptr<models::ModuleClassifier> pixel_logits(bool relu = false) {
 }
 
 void fire(callbacks::ConfusedLogitCallback& cb, models::Classifier& m, const at::Tensor& x, const at::Tensor& y,
-          int64_t step) {
+          int64_t step, const std::shared_ptr<train::Logger>& logger) {
   const at::Tensor logits = m.forward(x).detach();
-  const train::BatchContext ctx{m, x, y, logits, 0.0, 19, step, 0};  // batch index 19: the 20th batch
+  const train::BatchContext ctx{m, x, y, logits, 0.0, 19, step, 0, logger};  // batch index 19: the 20th batch
   cb.on_train_batch_end(ctx);
 }
+
+std::shared_ptr<train::Logger> figure_files(const std::string& dir) { return std::make_shared<train::ImageFileLogger>(dir); }
 
 std::vector<int64_t> steps_of(const std::vector<tensorboard::Event>& events) {
   std::vector<int64_t> steps;
@@ -50,13 +54,13 @@ std::vector<int64_t> steps_of(const std::vector<tensorboard::Event>& events) {
 TEST(ConfusedLogit, PerSampleRuleTopKAndAnyChannelCount) {
   const std::string dir = glassbox::testing::scratch_dir("cb-rule");
   auto m = pixel_logits();
-  auto sink = std::make_shared<callbacks::FigureSink>(nullptr, dir);
-  callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(1).keep_history(true), sink);
+  const auto sink = figure_files(dir);
+  callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(1).keep_history(true));
   // logits = 10 * pixels: sample 0 confused (6.0 vs 5.95), sample 1 confused but its top is 0.9 < 5,
   // sample 2 clear, sample 3 confused (7.0 vs 6.99): the most confused first, cut to top_k = 1.
   const at::Tensor x = at::tensor({0.6f, 0.595f, 0.0f, 0.09f, 0.089f, 0.0f, 0.9f, 0.1f, 0.0f, 0.0f, 0.7f, 0.699f}).view({4, 1, 1, 3});
-  fire(cb, *m, x, at::tensor({0L, 1L, 0L, 2L}), 20);
-  cb.on_fit_end({*m, 1, 20});
+  fire(cb, *m, x, at::tensor({0L, 1L, 0L, 2L}), 20, sink);
+  cb.on_fit_end({*m, 1, 20, sink});
   const auto s = cb.stats();
   EXPECT_EQ(s.confused_seen, 2);  // per sample: the batch-wide max (9.0) does not let sample 1 in
   EXPECT_EQ(s.figures_logged, 1);
@@ -69,20 +73,26 @@ TEST(ConfusedLogit, PerSampleRuleTopKAndAnyChannelCount) {
 
   // Three channels: no channel axis dropped (the seed's view(B, w, h) crashed on RGB).
   auto rgb = models::make_model(models::ModelOptions("mlp", {3, 6, 6}, 4).hidden(8));
-  callbacks::ConfusedLogitCallback any(callbacks::ConfusedLogitOptions(2).min_logit_value(-1e9).max_logit_difference(1e9), sink);
-  fire(any, *rgb, at::rand({3, 3, 6, 6}), at::tensor({0L, 1L, 2L}), 40);
-  any.on_fit_end({*rgb, 1, 40});
+  callbacks::ConfusedLogitCallback any(callbacks::ConfusedLogitOptions(2).min_logit_value(-1e9).max_logit_difference(1e9));
+  fire(any, *rgb, at::rand({3, 3, 6, 6}), at::tensor({0L, 1L, 2L}), 40, sink);
+  any.on_fit_end({*rgb, 1, 40, sink});
   EXPECT_EQ(any.stats().figures_logged, 2);
+  // Where nothing records (ranks other than 0), the callback does no work.
+  const std::shared_ptr<train::Logger> silent = std::make_shared<train::LoggerList>();
+  callbacks::ConfusedLogitCallback idle(callbacks::ConfusedLogitOptions(2).min_logit_value(-1e9).max_logit_difference(1e9));
+  fire(idle, *rgb, at::rand({3, 3, 6, 6}), at::tensor({0L, 1L, 2L}), 40, silent);
+  idle.on_fit_end({*rgb, 1, 40, silent});
+  EXPECT_EQ(idle.stats().batches_checked, 0);
 }
 
 TEST(ConfusedLogit, VanishedGradientsAreSkippedAndCounted) {
   const std::string dir = glassbox::testing::scratch_dir("cb-vanished");
   auto m = pixel_logits(/*relu=*/true);  // the seed's model: ReLU on the logits
-  callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(4).min_logit_value(0),
-                                      std::make_shared<callbacks::FigureSink>(nullptr, dir));
+  callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(4).min_logit_value(0));
+  const auto sink = figure_files(dir);
   // All-zero pixels: every logit is 0, the top two tie: "confused" by the rule, with zero gradients.
-  fire(cb, *m, at::zeros({2, 1, 1, 3}), at::tensor({0L, 1L}), 20);
-  cb.on_fit_end({*m, 1, 20});
+  fire(cb, *m, at::zeros({2, 1, 1, 3}), at::tensor({0L, 1L}), 20, sink);
+  cb.on_fit_end({*m, 1, 20, sink});
   EXPECT_EQ(cb.stats().confused_seen, 2);
   EXPECT_EQ(cb.stats().skipped_vanished, 2);
   EXPECT_EQ(cb.stats().figures_logged, 0);
@@ -94,22 +104,22 @@ TEST(ConfusedLogit, ParameterGradientsUntouchedUnderGradientAccumulation) {
   auto m = models::make_model(models::ModelOptions("mlp", {1, 4, 4}, 3).hidden(8));
   const at::Tensor x1 = at::rand({8, 1, 4, 4}), x2 = at::rand({8, 1, 4, 4});
   const at::Tensor y1 = at::randint(0, 3, {8}, at::kLong), y2 = at::randint(0, 3, {8}, at::kLong);
+  const std::string dir = glassbox::testing::scratch_dir("cb-accumulate");
+  const auto sink = figure_files(dir);
   auto accumulate = [&](callbacks::ConfusedLogitCallback* cb) {
     for (auto& p : m->parameters()) p.mutable_grad() = at::Tensor();
     const at::Tensor l1 = m->forward(x1);
     torch::nn::functional::cross_entropy(l1, y1).backward();
-    if (cb) cb->on_train_batch_end({*m, x1, y1, l1.detach(), 0.0, 19, 20, 0});  // between two micro-batches
+    if (cb) cb->on_train_batch_end({*m, x1, y1, l1.detach(), 0.0, 19, 20, 0, sink});  // between two micro-batches
     torch::nn::functional::cross_entropy(m->forward(x2), y2).backward();
     std::vector<at::Tensor> grads;
     for (auto& p : m->parameters()) grads.push_back(p.grad().clone());
     return grads;
   };
   const auto reference = accumulate(nullptr);
-  const std::string dir = glassbox::testing::scratch_dir("cb-accumulate");
-  callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(8).min_logit_value(-1e9).max_logit_difference(1e9),
-                                      std::make_shared<callbacks::FigureSink>(nullptr, dir));
+  callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(8).min_logit_value(-1e9).max_logit_difference(1e9));
   const auto with_callback = accumulate(&cb);
-  cb.on_fit_end({*m, 1, 20});
+  cb.on_fit_end({*m, 1, 20, sink});
   EXPECT_GT(cb.stats().figures_logged, 0);  // it did compute input gradients
   ASSERT_EQ(reference.size(), with_callback.size());
   for (size_t i = 0; i < reference.size(); ++i) EXPECT_TRUE(at::equal(reference[i], with_callback[i])) << i;
@@ -123,11 +133,10 @@ TEST(ConfusedLogit, EveryLoggedFigureIsRecomputedOneSampleAtATime) {
   const at::Tensor images = at::randint(0, 256, {320, 1, 6, 6}, at::kByte);
   const data::Dataset train(images, at::randint(0, 3, {320}, at::kLong), 3), val = train;
   auto model = models::make_model(models::ModelOptions("mlp", {1, 6, 6}, 3).hidden(16));
-  auto writer = std::make_shared<tensorboard::SummaryWriter>(dir);
+  auto tensorboard = std::make_shared<train::TensorBoardLogger>(dir);
   auto cb = std::make_shared<callbacks::ConfusedLogitCallback>(
       callbacks::ConfusedLogitOptions(2).min_logit_value(-1e9).max_logit_difference(0.5).logging_batch_interval(2)
-          .keep_history(true),
-      std::make_shared<callbacks::FigureSink>(writer, ""));
+          .keep_history(true));
   struct Snapshots : train::Callback {
     std::map<int64_t, std::vector<at::Tensor>> at_step;
     void on_train_batch_end(const train::BatchContext& c) override {
@@ -136,16 +145,19 @@ TEST(ConfusedLogit, EveryLoggedFigureIsRecomputedOneSampleAtATime) {
     }
   };
   auto snapshots = std::make_shared<Snapshots>();
-  train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(32).quiet(true));
-  trainer.add_callback(cb);
-  trainer.add_callback(snapshots);
-  trainer.fit(*model, train, val);
-  writer->close();
+  const std::string events_path = tensorboard->path();
+  {
+    train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(32).quiet(true));
+    trainer.add_logger(std::move(tensorboard));
+    trainer.add_callback(cb);
+    trainer.add_callback(snapshots);
+    trainer.fit(*model, train, val);
+  }  // the trainer, its logger and the event file closed
 
   const auto history = cb->history();
   ASSERT_GE(history.size(), 3u);
   std::vector<tensorboard::Event> logged;
-  for (auto& e : tensorboard::EventReader(writer->path()).read_all())
+  for (auto& e : tensorboard::EventReader(events_path).read_all())
     if (!e.values.empty() && e.values[0].tag.rfind("confusing_imgs/image/", 0) == 0) logged.push_back(e);
   ASSERT_EQ(logged.size(), history.size());
   // TensorBoard keeps one image per (tag, step): with top_k 2 several figures share a step, so every
@@ -186,12 +198,12 @@ TEST(ProbeCallbacks, AttributionGridsAndMorphGifsWithoutTensorBoard) {
   const data::Dataset d(at::randint(0, 256, {64, 1, 6, 6}, at::kByte), at::randint(0, 3, {64}, at::kLong), 3);
   at::Tensor x, y;
   callbacks::first_probes(d, 4, x, y);
-  auto sink = std::make_shared<callbacks::FigureSink>(nullptr, dir);
-  auto attribution = std::make_shared<callbacks::AttributionCallback>(callbacks::AttributionCallbackOptions().method("ig"), x, y, sink);
+  auto attribution = std::make_shared<callbacks::AttributionCallback>(callbacks::AttributionCallbackOptions().method("ig"), x, y);
   auto morph = std::make_shared<callbacks::MorphCallback>(callbacks::MorphCallbackOptions().steps(3), x.narrow(0, 0, 2),
-                                                          y.narrow(0, 0, 2), sink);
+                                                          y.narrow(0, 0, 2));
   auto model = models::make_model(models::ModelOptions("cnn", {1, 6, 6}, 3).conv_channels(2).hidden(8));
   train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(16).quiet(true));
+  trainer.add_logger(figure_files(dir));
   trainer.add_callback(attribution);
   trainer.add_callback(morph);
   trainer.fit(*model, d, d);
@@ -204,6 +216,6 @@ TEST(ProbeCallbacks, AttributionGridsAndMorphGifsWithoutTensorBoard) {
   }
   EXPECT_EQ(pngs, 3u);
   EXPECT_EQ(gifs, 4u);
-  EXPECT_THROW(callbacks::AttributionCallback(callbacks::AttributionCallbackOptions().method("gradcam2"), x, y, sink),
+  EXPECT_THROW(callbacks::AttributionCallback(callbacks::AttributionCallbackOptions().method("gradcam2"), x, y),
                glassbox::Error);
 }

@@ -230,13 +230,14 @@ TEST(CliSafety, NothingIsWrittenThroughASymbolicLink) {
   r = train(dir + "/c", "");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/other"));
-  // The callbacks' CSV when figures go to files.
+  // A figure folder when figures go to files.
   fs::create_directories(dir + "/d/figures");
-  fs::create_symlink(dir + "/other2", dir + "/d/figures/callback-scalars.csv");
-  r = train(dir + "/d", "--no-tensorboard --callbacks confused --confused-min-logit -1e9 --confused-max-diff 1e9");
+  fs::create_directories(dir + "/other2");
+  fs::create_symlink(dir + "/other2", dir + "/d/figures/confusing_imgs_image_0");
+  r = train(dir + "/d", "--no-tensorboard --callbacks confused --confused-interval 1 --confused-min-logit -1e9 --confused-max-diff 1e9");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("callback-scalars.csv"), std::string::npos) << r.output;
-  EXPECT_FALSE(fs::exists(dir + "/other2"));
+  EXPECT_NE(r.output.find("confusing_imgs_image_0"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_empty(dir + "/other2"));
   // Whole files (summary, figures) are written beside and renamed: a link is replaced, not followed.
   fs::create_symlink(victim, dir + "/s.json");
   fs::create_symlink(victim, dir + "/x.png");

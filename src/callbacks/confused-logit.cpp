@@ -10,16 +10,15 @@
 
 namespace glassbox::callbacks {
 
-ConfusedLogitCallback::ConfusedLogitCallback(ConfusedLogitOptions options, std::shared_ptr<FigureSink> sink)
-    : options_(std::move(options)), sink_(std::move(sink)), queue_(options_.max_pending()) {
+ConfusedLogitCallback::ConfusedLogitCallback(ConfusedLogitOptions options)
+    : options_(std::move(options)), queue_(options_.max_pending()) {
   GLASSBOX_CHECK(options_.top_k() >= 1, "ConfusedLogit: top_k ", options_.top_k(), ", expected at least 1");
   GLASSBOX_CHECK(options_.logging_batch_interval() >= 1, "ConfusedLogit: logging_batch_interval ",
                  options_.logging_batch_interval(), ", expected at least 1");
-  GLASSBOX_CHECK(sink_ != nullptr, "ConfusedLogit: no place to put figures");
 }
 
 void ConfusedLogitCallback::on_train_batch_end(const train::BatchContext& ctx) {
-  if ((ctx.batch_index + 1) % options_.logging_batch_interval() != 0) return;
+  if ((ctx.batch_index + 1) % options_.logging_batch_interval() != 0 || !ctx.logger->records()) return;
   // Per sample, not batch-wide: each sample's own top logit must reach min_logit_value.
   std::vector<explain::ConfusedSample> confused = explain::find_confused(
       ctx.logits, explain::ConfusionRule()
@@ -64,22 +63,25 @@ void ConfusedLogitCallback::on_train_batch_end(const train::BatchContext& ctx) {
     auto data = std::make_shared<explain::ConfusionFigureData>(std::move(figures[i]));
     const int64_t step = ctx.global_step;
     const std::string tag = options_.tag() + "/image/" + std::to_string(logged_here++);
-    queue_.push([this, data, step, tag] { sink_->image(tag, explain::render_confusion_figure(*data), step); });
+    queue_.push([logger = ctx.logger, data, step, tag] { logger->log_image(tag, explain::render_confusion_figure(*data), step); });
   }
 }
 
 void ConfusedLogitCallback::on_train_epoch_end(const train::EpochContext& ctx) {
+  if (!ctx.logger->records()) return;
   const ConfusedLogitStats s = stats();
-  queue_.push([this, s, step = ctx.global_step] {
-    sink_->scalar("confused_logit/confused_seen", double(s.confused_seen), step);
-    sink_->scalar("confused_logit/figures_logged", double(s.figures_logged), step);
-    sink_->scalar("confused_logit/skipped_vanished", double(s.skipped_vanished), step);
+  // After the figures queued before them.
+  queue_.push([logger = ctx.logger, s, step = ctx.global_step] {
+    logger->log_metrics({{"confused_logit/confused_seen", double(s.confused_seen)},
+                         {"confused_logit/figures_logged", double(s.figures_logged)},
+                         {"confused_logit/skipped_vanished", double(s.skipped_vanished)}},
+                        step);
   });
 }
 
-void ConfusedLogitCallback::on_fit_end(const train::EpochContext&) {
+void ConfusedLogitCallback::on_fit_end(const train::EpochContext& ctx) {
   queue_.flush();
-  sink_->flush();
+  ctx.logger->flush();
 }
 
 ConfusedLogitStats ConfusedLogitCallback::stats() const {

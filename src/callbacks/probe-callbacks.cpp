@@ -34,15 +34,16 @@ void first_probes(const data::Dataset& dataset, int64_t n, at::Tensor& x, at::Te
   y = b.y;
 }
 
-AttributionCallback::AttributionCallback(AttributionCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y,
-                                         std::shared_ptr<FigureSink> sink)
-    : options_(std::move(options)), x_(std::move(probes_x)), y_(std::move(probes_y)), sink_(std::move(sink)), queue_(4) {
+AttributionCallback::AttributionCallback(AttributionCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y)
+    : options_(std::move(options)), x_(std::move(probes_x)), y_(std::move(probes_y)), queue_(4) {
   check_probes(x_, y_, "AttributionCallback");
   explain::find_attribution_method(options_.method());  // fail now, not at the first epoch's end
   GLASSBOX_CHECK(options_.every_n_epochs() >= 1, "AttributionCallback: every_n_epochs must be >= 1");
 }
 
-void AttributionCallback::log(models::Classifier& model, int64_t step, const std::string& when) {
+void AttributionCallback::log(const train::EpochContext& ctx, const std::string& when) {
+  if (!ctx.logger->records()) return;
+  models::Classifier& model = ctx.model;
   const explain::AttributionMethod& method = explain::find_attribution_method(options_.method());
   const c10::Device device = models::device_of(model);
   const at::Tensor x = x_.to(device), y = y_.to(device);
@@ -61,35 +62,34 @@ void AttributionCallback::log(models::Classifier& model, int64_t step, const std
   const at::Tensor images = options_.normalization().invert(x).to(at::kCPU);
   const std::string tag = options_.tag() + "/" + options_.method();
   const std::string title = std::string(method.name()) + " for the true class, " + when;
-  queue_.push([this, images, attributions, titles, tag, title, step, over] {
-    sink_->image(tag, explain::render_attribution_grid(images, attributions, titles, title, 160, over), step);
+  queue_.push([logger = ctx.logger, images, attributions, titles, tag, title, step = ctx.global_step, over] {
+    logger->log_image(tag, explain::render_attribution_grid(images, attributions, titles, title, 160, over), step);
   });
   ++grids_;
 }
 
 void AttributionCallback::on_fit_start(const train::EpochContext& ctx) {
-  if (options_.log_before_training() && ctx.global_step == 0) log(ctx.model, 0, "before training");
+  if (options_.log_before_training() && ctx.global_step == 0) log(ctx, "before training");
 }
 
 void AttributionCallback::on_train_epoch_end(const train::EpochContext& ctx) {
   if ((ctx.epoch + 1) % options_.every_n_epochs() != 0) return;
-  log(ctx.model, ctx.global_step, "after epoch " + std::to_string(ctx.epoch + 1));
+  log(ctx, "after epoch " + std::to_string(ctx.epoch + 1));
 }
 
-void AttributionCallback::on_fit_end(const train::EpochContext&) {
+void AttributionCallback::on_fit_end(const train::EpochContext& ctx) {
   queue_.flush();
-  sink_->flush();
+  ctx.logger->flush();
 }
 
-MorphCallback::MorphCallback(MorphCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y,
-                             std::shared_ptr<FigureSink> sink)
-    : options_(std::move(options)), x_(std::move(probes_x)), y_(std::move(probes_y)), sink_(std::move(sink)), queue_(8) {
+MorphCallback::MorphCallback(MorphCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y)
+    : options_(std::move(options)), x_(std::move(probes_x)), y_(std::move(probes_y)), queue_(8) {
   check_probes(x_, y_, "MorphCallback");
   GLASSBOX_CHECK(options_.every_n_epochs() >= 1, "MorphCallback: every_n_epochs must be >= 1");
 }
 
 void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
-  if ((ctx.epoch + 1) % options_.every_n_epochs() != 0) return;
+  if ((ctx.epoch + 1) % options_.every_n_epochs() != 0 || !ctx.logger->records()) return;
   models::Classifier& model = ctx.model;
   const c10::Device device = models::device_of(model);
   const at::Tensor x = x_.to(device);
@@ -113,16 +113,16 @@ void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
         t->target_probability.front(), t->target_probability.back(), t->frames.size() - 1);
     const std::string tag = options_.tag() + "/probe" + std::to_string(i);
     const std::vector<std::string> names = options_.class_names();
-    queue_.push([this, t, target, names, tag, step = ctx.global_step, d = description] {
-      sink_->image(tag, explain::render_morph_gif(*t, target, names), step, d);
+    queue_.push([logger = ctx.logger, t, target, names, tag, step = ctx.global_step, d = description] {
+      logger->log_image(tag, explain::render_morph_gif(*t, target, names), step, d);
     });
     ++animations_;
   }
 }
 
-void MorphCallback::on_fit_end(const train::EpochContext&) {
+void MorphCallback::on_fit_end(const train::EpochContext& ctx) {
   queue_.flush();
-  sink_->flush();
+  ctx.logger->flush();
 }
 
 }  // namespace glassbox::callbacks

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -11,6 +13,15 @@ class App;
 namespace glassbox::cli {
 
 using Run = std::function<void()>;
+
+// Thrown to end the program with a status of its own (a launcher returning its ranks' status).
+struct ExitStatus {
+  int code;
+};
+
+// The program's command line, as main() received it (a launcher starts its ranks with it).
+void set_command_line(int argc, char** argv);
+const std::vector<std::string>& command_line();
 
 Run add_train_command(CLI::App& app);
 Run add_events_command(CLI::App& app);

@@ -7,23 +7,34 @@
 #include <string>
 
 #include "commands.h"
+#include "glassbox/distributed/communicator.h"
 #include "glassbox/util/error.h"
 
 namespace {
 
 // Errors reach the user as one line: the first non-empty line of the message (libtorch's start with a
 // newline), without libtorch's backtrace.
-int fail(const std::string& message) {
+int fail(const std::string& message, int status = 2) {
   const size_t start = message.find_first_not_of(" \n");
   std::string line = start == std::string::npos ? "" : message.substr(start, message.find('\n', start) - start);
   if (line.empty()) line = "failed without a reason (please report this)";
   std::fprintf(stderr, "glassbox: error: %s\n", line.c_str());
-  return 2;
+  return status;
 }
+
+std::vector<std::string> arguments;
+
+}  // namespace
+
+void glassbox::cli::set_command_line(int argc, char** argv) { arguments.assign(argv, argv + argc); }
+const std::vector<std::string>& glassbox::cli::command_line() { return arguments; }
+
+namespace {
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  glassbox::cli::set_command_line(argc, argv);
   CLI::App app{"glassbox: see what a LibTorch classifier is thinking, through the gradients of its class scores"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("glassbox ") + GLASSBOX_VERSION);
@@ -54,6 +65,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("confused")) confused();
     if (app.got_subcommand("layers")) layers();
     return 0;
+  } catch (const glassbox::cli::ExitStatus& e) {
+    return e.code;
+  } catch (const glassbox::distributed::DistributedError& e) {  // another rank failed: not this input's fault
+    return fail(e.what(), 1);
   } catch (const glassbox::Error& e) {
     return fail(e.what());
   } catch (const c10::Error& e) {

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "distributed-flags.h"
 #include "flags.h"
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
@@ -23,6 +24,7 @@
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/train/console-logger.h"
 #include "glassbox/train/csv-logger.h"
+#include "glassbox/train/image-file-logger.h"
 #include "glassbox/train/run-directory.h"
 #include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
@@ -67,17 +69,17 @@ struct TrainArgs {
   int64_t conv_channels = 32;
   bool normalize = false;
   bool quiet = false;
+  DistributedArgs distributed;
 };
 
 bool wants(const TrainArgs& a, const char* callback) {
   return std::find(a.callbacks.begin(), a.callbacks.end(), callback) != a.callbacks.end();
 }
 
-// The callbacks named by --callbacks, their figures to TensorBoard (or PNG files under the logdir).
-void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<tensorboard::SummaryWriter> writer,
-                   const data::Dataset& val, const data::Normalization& normalization) {
+// The callbacks named by --callbacks; their figures go to the trainer's loggers.
+void add_callbacks(const TrainArgs& a, train::Trainer& trainer, const data::Dataset& val,
+                   const data::Normalization& normalization) {
   if (a.callbacks.empty()) return;  // names and --logdir were checked before any work
-  auto sink = std::make_shared<callbacks::FigureSink>(writer, (std::filesystem::path(a.logdir) / "figures").string());
   const std::vector<std::string>& names = val.class_names();  // explain::class_name covers missing ones
   if (wants(a, "confused"))
     trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
@@ -87,21 +89,20 @@ void add_callbacks(const TrainArgs& a, train::Trainer& trainer, std::shared_ptr<
             .logging_batch_interval(a.confused_interval)
             .max_logit_difference(a.confused_max_diff)
             .normalization(normalization)
-            .class_names(names),
-        sink));
+            .class_names(names)));
   if (wants(a, "attribution")) {
     at::Tensor x, y;
     callbacks::first_probes(val, std::min(a.probes, val.size()), x, y);
     trainer.add_callback(std::make_shared<callbacks::AttributionCallback>(
         callbacks::AttributionCallbackOptions().method(a.attribution_method).normalization(normalization).class_names(names),
-        x, y, sink));
+        x, y));
   }
   if (wants(a, "morph")) {
     at::Tensor x, y;
     callbacks::first_probes(val, std::min(a.morph_probes, val.size()), x, y);
     trainer.add_callback(std::make_shared<callbacks::MorphCallback>(
-        callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x, y,
-        sink));
+        callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x,
+        y));
   }
 }
 
@@ -132,6 +133,9 @@ void run_train(const TrainArgs& a) {
   // A summary inside the logdir is created with it; anywhere else its directory must exist.
   if (!a.summary_json.empty())
     check_output_file("--summary-json", a.summary_json, {".json"}, !a.logdir.empty() && is_inside(a.summary_json, a.logdir));
+  // 2b. Ranks: this process starts them (and is done), or is one of them, or runs alone.
+  const distributed::LaunchEnvironment env = check_distributed(a.distributed);
+  if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
 
   // 3. The data and the model. A resumed run sees its inputs exactly as before: preprocessing and
   // normalisation come from the checkpoint.
@@ -190,34 +194,41 @@ void run_train(const TrainArgs& a) {
   if (wants(a, "attribution") && explain::find_attribution_method(a.attribution_method).uses_layer())
     for_flag("--attribution-method", a.attribution_method, [&] { return explain::default_cam_layer(*model); });
 
-  // 4. Only now: the run directory, claimed for this run.
+  // 4. The other ranks, then (rank 0 only) the run directory, claimed for this run.
+  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env);
+  const bool writes = world->rank() == 0;
   std::optional<train::RunDirectory> run;
   std::string checkpoint_dir;
   if (!a.logdir.empty()) {
-    run.emplace(a.logdir, !a.resume.empty(), "--logdir");
+    if (writes) run.emplace(a.logdir, !a.resume.empty(), "--logdir");
     checkpoint_dir = (std::filesystem::path(a.logdir) / "checkpoints").string();
   }
-  train::Trainer trainer(train::TrainerOptions(options).checkpoint_dir(checkpoint_dir));
-  std::shared_ptr<tensorboard::SummaryWriter> writer;
-  if (!a.logdir.empty()) {
+  train::Trainer trainer(train::TrainerOptions(options).checkpoint_dir(checkpoint_dir).quiet(a.quiet || !writes));
+  trainer.distribute(world, train::DataParallelOptions()
+                                .bucket_cap_mb(a.distributed.bucket_cap_mb)
+                                .overlap_backward(!a.distributed.no_overlap));
+  if (!a.logdir.empty() && writes) {
     trainer.add_logger(
         std::make_shared<train::CsvLogger>((std::filesystem::path(a.logdir) / "metrics.csv").string(), resumed_step));
-    if (!a.no_tensorboard) {
-      auto tb = std::make_shared<train::TensorBoardLogger>(a.logdir);
-      writer = tb->shared_writer();
-      trainer.add_logger(tb);
-    }
+    if (!a.no_tensorboard)
+      trainer.add_logger(std::make_shared<train::TensorBoardLogger>(a.logdir));
+    else if (!a.callbacks.empty())
+      trainer.add_logger(std::make_shared<train::ImageFileLogger>((std::filesystem::path(a.logdir) / "figures").string()));
   }
-  add_callbacks(a, trainer, writer, parts[1], normalization);
-  if (!a.quiet)
-    std::printf("training %s on %s (%s, %lldx%lldx%lld%s): %lld train / %lld val samples, %lld epochs\n",
+  add_callbacks(a, trainer, parts[1], normalization);
+  if (!a.quiet && writes) {
+    std::printf("training %s on %s (%s, %lldx%lldx%lld%s): %lld train / %lld val samples, %lld epochs",
                 model->name().c_str(), loaded.directory.c_str(), data::format_name(loaded.format),
                 static_cast<long long>(all.channels()), static_cast<long long>(all.height()),
                 static_cast<long long>(all.width()), all.in_memory() ? "" : ", decoded per batch",
                 static_cast<long long>(parts[0].size()), static_cast<long long>(parts[1].size()),
                 static_cast<long long>(a.epochs));
+    if (world->world_size() > 1) std::printf(", %d ranks", world->world_size());
+    std::printf("\n");
+  }
   std::fflush(stdout);
   const train::FitResult r = trainer.fit(*model, parts[0], parts[1], resumed ? &*resumed : nullptr);
+  if (!writes) return;
 
   std::printf("val_loss %.4f  val_acc %.4f  seconds %.2f  samples/s %.0f  checkpoint %s\n", r.val_loss, r.val_acc,
               r.seconds, r.samples_per_second,
@@ -227,7 +238,8 @@ void run_train(const TrainArgs& a) {
                         {"epochs", r.epochs},         {"seconds", r.seconds},
                         {"samples_per_s", r.samples_per_second}, {"checkpoint", r.best_checkpoint},
                         {"last_checkpoint", r.last_checkpoint},  {"model", model->name()},
-                        {"data", a.data.data}, {"format", data::format_name(loaded.format)}};
+                        {"data", a.data.data}, {"format", data::format_name(loaded.format)},
+                        {"world_size", r.world_size}, {"all_reduce_seconds", r.all_reduce_seconds}};
     write_output(a.summary_json, json_text(j) + "\n");
   }
 }
@@ -287,6 +299,7 @@ Run add_train_command(CLI::App& app) {
   cmd->add_flag("--normalize", a->normalize,
                 "normalise inputs with the training split's mean and std (else the --preprocess preset's, if any)");
   cmd->add_flag("-q,--quiet", a->quiet, "print only the final summary line");
+  add_distributed_options(*cmd, a->distributed, true);
   return [a] { run_train(*a); };
 }
 

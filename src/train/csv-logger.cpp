@@ -64,10 +64,14 @@ CsvLogger::~CsvLogger() {
 }
 
 void CsvLogger::log_metrics(const std::map<std::string, double>& metrics, int64_t step) {
+  std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [name, value] : metrics)
     std::fprintf(file_, "%lld,%s,%.9g\n", static_cast<long long>(step), name.c_str(), value);
 }
 
-void CsvLogger::flush() { std::fflush(file_); }
+void CsvLogger::flush() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::fflush(file_);
+}
 
 }  // namespace glassbox::train

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/util/atomic-file.h"
@@ -50,6 +51,211 @@ void check_fits(const models::Classifier& model, const data::Dataset& d, const c
                  " classes, but the model scores ", model.num_classes());
 }
 
+
+// Sum of cross-entropy and count of correct predictions over `indices` of `d` (all of it when
+// undefined), then the totals over ranks.
+std::map<std::string, double> evaluate_on(models::Classifier& model, const data::Dataset& d, c10::Device device,
+                                          int64_t batch_size, DataParallel* ranks) {
+  torch::NoGradGuard no_grad;
+  models::EvalModeGuard eval(model);
+  const at::Tensor indices = ranks ? ranks->shard_without_padding(d.size()) : at::Tensor();
+  const int64_t n = indices.defined() ? indices.size(0) : d.size();
+  const int64_t bs = std::max<int64_t>(1, batch_size);
+  double loss_sum = 0, correct = 0;
+  for (int64_t begin = 0; begin < n; begin += bs) {
+    const int64_t end = std::min(n, begin + bs);
+    data::Batch b = indices.defined() ? d.batch(indices.slice(0, begin, end)) : d.batch(begin, end);
+    const at::Tensor x = b.x.to(device), y = b.y.to(device);
+    const at::Tensor logits = model.forward(x);
+    loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
+  }
+  if (ranks) {
+    ranks->communicator().set_activity("validation");
+    const std::vector<double> total = distributed::all_reduce_sum(ranks->communicator(), {loss_sum, correct}, "validation metrics");
+    loss_sum = total[0], correct = total[1];
+  }
+  return {{"val_loss", loss_sum / double(d.size())}, {"val_acc", correct / double(d.size())}};
+}
+
+// One call of fit(), in its parts: setup (optimizer, resume, the ranks' common start), an epoch of
+// training, validation, checkpoints.
+class FitRun {
+ public:
+  FitRun(const TrainerOptions& options, const std::vector<std::shared_ptr<Callback>>& callbacks,
+         std::shared_ptr<Logger> logger, DataParallel* ranks, models::ModuleClassifier& model,
+         const data::Dataset& train, const data::Dataset& val)
+      : o_(options), callbacks_(callbacks), logger_(std::move(logger)), ranks_(ranks), model_(model), train_(train),
+        val_(val), device_(options.device()), progress_(options.progress() && !options.quiet() && writes()) {}
+
+  bool writes() const { return ranks_ == nullptr || ranks_->writes(); }
+
+  void setup(const models::CheckpointFile* resume) {
+    if (writes() && !o_.checkpoint_dir().empty()) ensure_writable_directory(o_.checkpoint_dir());
+    model_.to(device_);
+    optimizer_ = make_optimizer(o_, model_, model_.parameters());
+    std::optional<models::CheckpointFile> opened;
+    if (resume == nullptr && !o_.resume_from().empty()) resume = &opened.emplace(o_.resume_from());
+    if (resume != nullptr) {
+      resume->load_weights(model_);
+      resume->load_optimizer_state(*optimizer_);
+      const models::CheckpointMeta& resumed = resume->meta();
+      start_epoch_ = resumed.epoch;
+      step_ = resumed.global_step;
+      if (auto it = resumed.metrics.find("best_val_loss"); it != resumed.metrics.end()) best_val_loss_ = it->second;
+      GLASSBOX_CHECK(start_epoch_ < o_.max_epochs(), resume->path(), ": already trained ", start_epoch_,
+                     " epochs, nothing left for max_epochs ", o_.max_epochs());
+    }
+    if (ranks_ != nullptr) {
+      ranks_->communicator().set_activity("setup");
+      distributed::check_equal_across_ranks(ranks_->communicator(), {{"the training set's size", train_.size()},
+                                                                     {"the validation set's size", val_.size()},
+                                                                     {"the resumed epoch", start_epoch_},
+                                                                     {"the resumed step", step_}});
+      ranks_->broadcast_state(model_, *optimizer_);
+      ranks_->attach(model_.parameters());
+    }
+    meta_.model = model_.options();
+    meta_.class_names = train_.class_names();
+    meta_.class_names.resize(static_cast<size_t>(model_.num_classes()));
+    for (size_t c = train_.class_names().size(); c < meta_.class_names.size(); ++c) meta_.class_names[c] = std::to_string(c);
+    meta_.normalization = train_.normalization();
+    meta_.preprocess = train_.preprocess();
+    meta_.optimizer = optimizer_name(o_.optimizer());
+    meta_.learning_rate = learning_rate(o_, model_);
+    meta_.seed = o_.seed();
+  }
+
+  FitResult run(const models::CheckpointFile* resume) {
+    const auto fit_start = Clock::now();
+    setup(resume);
+    for (auto& cb : callbacks_) cb->on_fit_start({model_, start_epoch_, step_, logger_});
+    for (int64_t epoch = start_epoch_; epoch < o_.max_epochs(); ++epoch) {
+      for (auto& cb : callbacks_) cb->on_train_epoch_start({model_, epoch, step_, logger_});
+      const double train_loss = train_epoch(epoch);
+      std::map<std::string, double> metrics = evaluate_on(model_, val_, device_, o_.eval_batch_size(), ranks_);
+      metrics["train_loss_epoch"] = train_loss;
+      metrics["epoch"] = double(epoch);
+      metrics["lr"] = optimizer_->param_groups().front().options().get_lr();
+      for (auto& cb : callbacks_) cb->on_validation_end({model_, epoch, step_, logger_}, metrics);
+      logger_->log_metrics(metrics, step_);
+      logger_->flush();
+      const bool best = metrics["val_loss"] < best_val_loss_;
+      if (best) best_val_loss_ = metrics["val_loss"];
+      result_.val_loss = metrics["val_loss"];
+      result_.val_acc = metrics["val_acc"];
+      result_.epochs = epoch + 1;
+      result_.global_step = step_;
+      save_checkpoints(epoch, metrics, best);
+      char summary[128];
+      std::snprintf(summary, sizeof summary, "train_loss %.4f  val_loss %.4f  val_acc %.4f", metrics["train_loss_epoch"],
+                    metrics["val_loss"], metrics["val_acc"]);
+      progress_.end_epoch(summary);
+      for (auto& cb : callbacks_) cb->on_train_epoch_end({model_, epoch, step_, logger_});
+    }
+    for (auto& cb : callbacks_) cb->on_fit_end({model_, o_.max_epochs(), step_, logger_});
+    if (ranks_ != nullptr) {
+      // Every rank ends once rank 0's last checkpoint is written (or learns that it could not be).
+      ranks_->communicator().set_activity("the end of training");
+      ranks_->communicator().barrier("the end of training");
+      ranks_->detach();
+      result_.all_reduce_seconds = ranks_->all_reduce_wait_seconds();
+      result_.world_size = ranks_->world_size();
+    }
+    result_.seconds = seconds_since(fit_start);
+    result_.samples_per_second = train_seconds_ > 0 ? double(train_samples_) / train_seconds_ : 0;
+    return result_;
+  }
+
+ private:
+  // One epoch over this rank's shard; returns the epoch's mean training loss over all ranks' samples.
+  double train_epoch(int64_t epoch) {
+    model_.train(true);
+    const auto epoch_start = Clock::now();
+    const at::Tensor order = data::epoch_order(train_.size(), o_.seed(), epoch);
+    const at::Tensor mine = ranks_ ? ranks_->shard(order) : order;
+    const int64_t n = mine.size(0), bs = o_.batch_size(), world = ranks_ ? ranks_->world_size() : 1;
+    const int64_t batches = (n + bs - 1) / bs;
+    progress_.start_epoch(epoch, o_.max_epochs(), batches);
+    double loss_sum = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t begin = b * bs, end = std::min(n, begin + bs);
+      data::Batch batch = train_.batch(mine.slice(0, begin, end));
+      const at::Tensor x = batch.x.to(device_), y = batch.y.to(device_);
+      const at::Tensor logits = model_.forward(x);
+      const at::Tensor loss = F::cross_entropy(logits, y);
+      // Drop the gradients rather than zero them (as zero_grad(set_to_none=True)): backward then
+      // hands over its fresh gradient tensors instead of adding into zeroed ones.
+      for (auto& group : optimizer_->param_groups())
+        for (auto& p : group.params()) p.mutable_grad() = at::Tensor();
+      double loss_value;
+      if (ranks_ != nullptr) {
+        ranks_->communicator().set_activity(fmt_activity(epoch, step_ + 1));
+        ranks_->begin_step(loss);
+        loss.backward();
+        loss_value = ranks_->finish_step();  // every rank's mean: the same on all
+      } else {
+        loss.backward();
+        loss_value = loss.item<double>();
+      }
+      optimizer_->step();
+      ++step_;
+      GLASSBOX_CHECK(std::isfinite(loss_value), "training diverged at epoch ", epoch, " step ", step_, ": loss ",
+                     loss_value, " (try a lower --lr)");
+      loss_sum += loss_value * double(end - begin);
+      // Every n steps, and the epoch's last step so that short epochs are logged too.
+      if (step_ % std::max<int64_t>(1, o_.log_every_n_steps()) == 0 || b + 1 == batches)
+        logger_->log_metrics({{"train_loss_step", loss_value}}, step_);
+      if (!callbacks_.empty()) {
+        const at::Tensor detached = logits.detach();
+        const BatchContext ctx{model_, x, y, detached, loss_value, b, step_, epoch, logger_};
+        for (auto& cb : callbacks_) cb->on_train_batch_end(ctx);
+      }
+      progress_.update(b, end, loss_value);
+    }
+    train_seconds_ += seconds_since(epoch_start);
+    train_samples_ += n * world;
+    return loss_sum / double(n);
+  }
+
+  static std::string fmt_activity(int64_t epoch, int64_t step) {
+    return "training epoch " + std::to_string(epoch) + ", step " + std::to_string(step);
+  }
+
+  void save_checkpoints(int64_t epoch, const std::map<std::string, double>& metrics, bool best) {
+    if (o_.checkpoint_dir().empty()) return;
+    const std::filesystem::path dir = o_.checkpoint_dir();
+    result_.last_checkpoint = (dir / "last.ckpt").string();
+    result_.best_checkpoint = (dir / "best.ckpt").string();
+    if (!writes()) return;
+    meta_.epoch = epoch + 1;
+    meta_.global_step = step_;
+    meta_.metrics = metrics;
+    meta_.metrics["best_val_loss"] = best_val_loss_;
+    model_.to(c10::kCPU);  // checkpoints are device-neutral
+    save_checkpoint(result_.last_checkpoint, model_, optimizer_.get(), meta_);
+    if (best) save_checkpoint(result_.best_checkpoint, model_, optimizer_.get(), meta_);
+    model_.to(device_);
+  }
+
+  const TrainerOptions& o_;
+  const std::vector<std::shared_ptr<Callback>>& callbacks_;
+  std::shared_ptr<Logger> logger_;
+  DataParallel* ranks_;
+  models::ModuleClassifier& model_;
+  const data::Dataset& train_;
+  const data::Dataset& val_;
+  const c10::Device device_;
+  Progress progress_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  models::CheckpointMeta meta_;
+  int64_t start_epoch_ = 0, step_ = 0;
+  double best_val_loss_ = std::numeric_limits<double>::infinity();
+  FitResult result_;
+  double train_seconds_ = 0;
+  int64_t train_samples_ = 0;
+};
+
 }  // namespace
 
 OptimizerKind parse_optimizer(const std::string& name) {
@@ -71,159 +277,44 @@ void validate_options(const TrainerOptions& o) {
   check_device(o.device());
 }
 
-Trainer::Trainer(TrainerOptions options) : options_(std::move(options)) {}
+Trainer::Trainer(TrainerOptions options) : options_(std::move(options)), loggers_(std::make_shared<LoggerList>()) {}
 Trainer::~Trainer() = default;
 
 void Trainer::add_callback(std::shared_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }
-void Trainer::add_logger(std::shared_ptr<Logger> logger) { loggers_.push_back(std::move(logger)); }
+void Trainer::add_logger(std::shared_ptr<Logger> logger) { loggers_->add(std::move(logger)); }
+
+void Trainer::distribute(std::shared_ptr<distributed::Communicator> communicator, DataParallelOptions options) {
+  GLASSBOX_CHECK(communicator != nullptr, "Trainer::distribute: no communicator");
+  communicator_ = std::move(communicator);
+  data_parallel_ = std::move(options);
+}
 
 std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const data::Dataset& d) {
   GLASSBOX_CHECK(d.size() > 0, "evaluate: empty dataset");
-  torch::NoGradGuard no_grad;
-  models::EvalModeGuard eval(model);
-  const c10::Device device = options_.device();
-  const int64_t bs = std::max<int64_t>(1, options_.eval_batch_size());
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (int64_t begin = 0; begin < d.size(); begin += bs) {
-    data::Batch b = d.batch(begin, std::min(d.size(), begin + bs));
-    const at::Tensor x = b.x.to(device), y = b.y.to(device);
-    const at::Tensor logits = model.forward(x);
-    loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-  }
-  return {{"val_loss", loss_sum / d.size()}, {"val_acc", double(correct) / d.size()}};
+  std::optional<DataParallel> ranks;
+  if (communicator_ && communicator_->world_size() > 1) ranks.emplace(communicator_, data_parallel_);
+  return evaluate_on(model, d, options_.device(), options_.eval_batch_size(), ranks ? &*ranks : nullptr);
 }
 
 FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val,
                        const models::CheckpointFile* resume) {
-  const TrainerOptions& o = options_;
-  validate_options(o);
+  validate_options(options_);
   GLASSBOX_CHECK(train.size() > 0, "training data is empty");
   GLASSBOX_CHECK(val.size() > 0, "validation data is empty");
   check_fits(model, train, "training");
   check_fits(model, val, "validation");
-  configure_threads(o.threads());
-  const c10::Device device = o.device();
-  if (!o.checkpoint_dir().empty()) ensure_writable_directory(o.checkpoint_dir());
-
-  model.to(device);
-  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(o, model, model.parameters());
-
-  int64_t start_epoch = 0, step = 0;
-  double best_val_loss = std::numeric_limits<double>::infinity();
-  std::optional<models::CheckpointFile> opened;
-  if (resume == nullptr && !o.resume_from().empty()) resume = &opened.emplace(o.resume_from());
-  if (resume != nullptr) {
-    const models::CheckpointFile& checkpoint = *resume;
-    checkpoint.load_weights(model);
-    checkpoint.load_optimizer_state(*optimizer);
-    const models::CheckpointMeta& resumed = checkpoint.meta();
-    start_epoch = resumed.epoch;
-    step = resumed.global_step;
-    if (auto it = resumed.metrics.find("best_val_loss"); it != resumed.metrics.end()) best_val_loss = it->second;
-    GLASSBOX_CHECK(start_epoch < o.max_epochs(), checkpoint.path(), ": already trained ", start_epoch,
-                   " epochs, nothing left for max_epochs ", o.max_epochs());
+  configure_threads(options_.threads());
+  std::optional<DataParallel> ranks;
+  if (communicator_ && communicator_->world_size() > 1) {
+    GLASSBOX_CHECK(communicator_->device().type() == options_.device().type(), "device ", options_.device().str(),
+                   ": the ranks communicate on ", communicator_->device().str(), " (gloo: cpu, nccl: cuda)");
+    ranks.emplace(communicator_, data_parallel_);
   }
-
-  models::CheckpointMeta meta;
-  meta.model = model.options();
-  meta.class_names = train.class_names();
-  meta.class_names.resize(static_cast<size_t>(model.num_classes()));
-  for (size_t c = train.class_names().size(); c < meta.class_names.size(); ++c) meta.class_names[c] = std::to_string(c);
-  meta.normalization = train.normalization();
-  meta.preprocess = train.preprocess();
-  meta.optimizer = optimizer_name(o.optimizer());
-  meta.learning_rate = learning_rate(o, model);
-  meta.seed = o.seed();
-
-  Progress progress(o.progress() && !o.quiet());
-  FitResult result;
-  const auto fit_start = Clock::now();
-  double train_seconds = 0;
-  int64_t train_samples = 0;
-  const int64_t n = train.size(), bs = o.batch_size();
-  const int64_t batches = (n + bs - 1) / bs;
-
-  for (auto& cb : callbacks_) cb->on_fit_start({model, start_epoch, step});
-  for (int64_t epoch = start_epoch; epoch < o.max_epochs(); ++epoch) {
-    model.train(true);
-    for (auto& cb : callbacks_) cb->on_train_epoch_start({model, epoch, step});
-    progress.start_epoch(epoch, o.max_epochs(), batches);
-    const auto epoch_start = Clock::now();
-    const at::Tensor order = data::epoch_order(n, o.seed(), epoch);
-    double loss_sum = 0;
-    for (int64_t b = 0; b < batches; ++b) {
-      const int64_t begin = b * bs, end = std::min(n, begin + bs);
-      data::Batch batch = train.batch(order.slice(0, begin, end));
-      const at::Tensor x = batch.x.to(device), y = batch.y.to(device);
-      const at::Tensor logits = model.forward(x);
-      const at::Tensor loss = F::cross_entropy(logits, y);
-      // Drop the gradients rather than zero them (as zero_grad(set_to_none=True)): backward then
-      // hands over its fresh gradient tensors instead of adding into zeroed ones.
-      for (auto& group : optimizer->param_groups())
-        for (auto& p : group.params()) p.mutable_grad() = at::Tensor();
-      loss.backward();
-      optimizer->step();
-      ++step;
-      const double loss_value = loss.item<double>();
-      GLASSBOX_CHECK(std::isfinite(loss_value), "training diverged at epoch ", epoch, " step ", step, ": loss ",
-                     loss_value, " (try a lower --lr)");
-      loss_sum += loss_value * double(end - begin);
-      // Every n steps, and the epoch's last step so that short epochs are logged too.
-      if (!loggers_.empty() && (step % std::max<int64_t>(1, o.log_every_n_steps()) == 0 || b + 1 == batches)) {
-        const std::map<std::string, double> step_metrics{{"train_loss_step", loss_value}};
-        for (auto& logger : loggers_) logger->log_metrics(step_metrics, step);
-      }
-      if (!callbacks_.empty()) {
-        const at::Tensor detached = logits.detach();
-        const BatchContext ctx{model, x, y, detached, loss_value, b, step, epoch};
-        for (auto& cb : callbacks_) cb->on_train_batch_end(ctx);
-      }
-      progress.update(b, end, loss_value);
-    }
-    train_seconds += seconds_since(epoch_start);
-    train_samples += n;
-
-    std::map<std::string, double> metrics = evaluate(model, val);
-    metrics["train_loss_epoch"] = loss_sum / n;
-    metrics["epoch"] = double(epoch);
-    metrics["lr"] = optimizer->param_groups().front().options().get_lr();
-    for (auto& cb : callbacks_) cb->on_validation_end({model, epoch, step}, metrics);
-    for (auto& logger : loggers_) {
-      logger->log_metrics(metrics, step);
-      logger->flush();
-    }
-    const bool best = metrics["val_loss"] < best_val_loss;
-    if (best) best_val_loss = metrics["val_loss"];
-
-    result.val_loss = metrics["val_loss"];
-    result.val_acc = metrics["val_acc"];
-    result.epochs = epoch + 1;
-    result.global_step = step;
-    if (!o.checkpoint_dir().empty()) {
-      meta.epoch = epoch + 1;
-      meta.global_step = step;
-      meta.metrics = metrics;
-      meta.metrics["best_val_loss"] = best_val_loss;
-      const std::string dir = o.checkpoint_dir();
-      result.last_checkpoint = (std::filesystem::path(dir) / "last.ckpt").string();
-      model.to(c10::kCPU);  // checkpoints are device-neutral
-      save_checkpoint(result.last_checkpoint, model, optimizer.get(), meta);
-      if (best) save_checkpoint((std::filesystem::path(dir) / "best.ckpt").string(), model, optimizer.get(), meta);
-      model.to(device);
-      result.best_checkpoint = (std::filesystem::path(dir) / "best.ckpt").string();
-    }
-    char summary[128];
-    std::snprintf(summary, sizeof summary, "train_loss %.4f  val_loss %.4f  val_acc %.4f", metrics["train_loss_epoch"],
-                  metrics["val_loss"], metrics["val_acc"]);
-    progress.end_epoch(summary);
-    for (auto& cb : callbacks_) cb->on_train_epoch_end({model, epoch, step});
-  }
-  for (auto& cb : callbacks_) cb->on_fit_end({model, o.max_epochs(), step});
-  result.seconds = seconds_since(fit_start);
-  result.samples_per_second = train_seconds > 0 ? train_samples / train_seconds : 0;
-  return result;
+  // Only the writing rank's loggers record; the others' callbacks see one that drops everything.
+  std::shared_ptr<Logger> logger =
+      !ranks || ranks->writes() ? std::shared_ptr<Logger>(loggers_) : std::make_shared<LoggerList>();
+  FitRun run(options_, callbacks_, logger, ranks ? &*ranks : nullptr, model, train, val);
+  return run.run(resume);
 }
 
 }  // namespace glassbox::train

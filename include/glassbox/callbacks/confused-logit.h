@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "glassbox/callbacks/drawing-queue.h"
-#include "glassbox/callbacks/figure-sink.h"
 #include "glassbox/data/dataset.h"
 #include "glassbox/train/callback.h"
 #include "glassbox/util/arg.h"
@@ -49,7 +48,9 @@ struct LoggedFigure {
 
 class ConfusedLogitCallback : public train::Callback {
  public:
-  ConfusedLogitCallback(ConfusedLogitOptions options, std::shared_ptr<FigureSink> sink);
+  // Figures and its counts go to the Trainer's logger. In a distributed run, rank 0 looks at its own
+  // batches (its shard), as Lightning's rank-zero-only loggers do; the other ranks skip the work.
+  explicit ConfusedLogitCallback(ConfusedLogitOptions options);
 
   void on_train_batch_end(const train::BatchContext& ctx) override;
   void on_train_epoch_end(const train::EpochContext& ctx) override;
@@ -60,7 +61,6 @@ class ConfusedLogitCallback : public train::Callback {
 
  private:
   ConfusedLogitOptions options_;
-  std::shared_ptr<FigureSink> sink_;
   DrawingQueue queue_;
   mutable std::mutex mutex_;
   ConfusedLogitStats stats_;

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "glassbox/callbacks/drawing-queue.h"
-#include "glassbox/callbacks/figure-sink.h"
 #include "glassbox/data/dataset.h"
 #include "glassbox/explain/attribution.h"
 #include "glassbox/explain/morph.h"
@@ -38,18 +37,17 @@ struct AttributionCallbackOptions {
 
 class AttributionCallback : public train::Callback {
  public:
-  AttributionCallback(AttributionCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y,
-                      std::shared_ptr<FigureSink> sink);
+  // Figures go to the Trainer's logger (BatchContext::logger).
+  AttributionCallback(AttributionCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y);
   void on_fit_start(const train::EpochContext& ctx) override;
   void on_train_epoch_end(const train::EpochContext& ctx) override;
   void on_fit_end(const train::EpochContext& ctx) override;
   int64_t grids_logged() const { return grids_; }
 
  private:
-  void log(models::Classifier& model, int64_t step, const std::string& when);
+  void log(const train::EpochContext& ctx, const std::string& when);
   AttributionCallbackOptions options_;
   at::Tensor x_, y_;
-  std::shared_ptr<FigureSink> sink_;
   DrawingQueue queue_;
   int64_t grids_ = 0;
 };
@@ -67,7 +65,7 @@ struct MorphCallbackOptions {
 
 class MorphCallback : public train::Callback {
  public:
-  MorphCallback(MorphCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y, std::shared_ptr<FigureSink> sink);
+  MorphCallback(MorphCallbackOptions options, at::Tensor probes_x, at::Tensor probes_y);  // figures to the logger
   void on_train_epoch_end(const train::EpochContext& ctx) override;
   void on_fit_end(const train::EpochContext& ctx) override;
   int64_t animations_logged() const { return animations_; }
@@ -75,7 +73,6 @@ class MorphCallback : public train::Callback {
  private:
   MorphCallbackOptions options_;
   at::Tensor x_, y_;
-  std::shared_ptr<FigureSink> sink_;
   DrawingQueue queue_;
   int64_t animations_ = 0;
 };

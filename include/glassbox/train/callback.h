@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "glassbox/models/classifier.h"
+#include "glassbox/train/logger.h"
 
 namespace glassbox::train {
 
@@ -21,15 +23,21 @@ struct BatchContext {
   int64_t batch_index;       // within the epoch
   int64_t global_step;       // optimizer steps taken so far, this batch's included
   int64_t epoch;
+  // Where the run's records go; records() is false where they are dropped (ranks other than 0). A
+  // callback that logs from another thread keeps a copy of the pointer.
+  const std::shared_ptr<Logger>& logger;
 };
 
 struct EpochContext {
   models::Classifier& model;
   int64_t epoch;
   int64_t global_step;
+  const std::shared_ptr<Logger>& logger;  // as in BatchContext
 };
 
-// Override what you need. A callback may run the model: wrap it in models::EvalModeGuard, and take
+// Override what you need. In a distributed run, callbacks run on every rank with the global step and
+// the rank's own batches; only rank 0's logger records (as Lightning's rank_zero_only loggers).
+// A callback may run the model: wrap it in models::EvalModeGuard, and take
 // input gradients with torch::autograd::grad (never .backward()), which leaves parameters' .grad alone.
 class Callback {
  public:

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "glassbox/train/logger.h"
@@ -26,6 +27,7 @@ class CsvLogger : public Logger {
 
  private:
   std::string path_;
+  std::mutex mutex_;
   std::FILE* file_ = nullptr;
 };
 

@@ -1,5 +1,6 @@
 // The training loop: epochs of shuffled batches, an optimizer step per batch, validation per epoch,
-// metrics to loggers, checkpoints on val_loss (best and last), resume, and callbacks at every hook.
+// metrics to loggers, checkpoints on val_loss (best and last), resume, and callbacks at every hook;
+// on one process, or spread over ranks (distribute(): data parallel, as PyTorch's DDP).
 #pragma once
 
 #include <c10/core/Device.h>
@@ -13,8 +14,10 @@
 #include "glassbox/data/dataset.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
+#include "glassbox/distributed/communicator.h"
 #include "glassbox/train/callback.h"
-#include "glassbox/train/logger.h"
+#include "glassbox/train/data-parallel.h"
+#include "glassbox/train/logger-list.h"
 #include "glassbox/util/arg.h"
 
 namespace glassbox::train {
@@ -59,7 +62,9 @@ struct FitResult {
   int64_t epochs = 0;             // epochs completed in total (resumed ones included)
   int64_t global_step = 0;
   double seconds = 0;             // training time of this fit (validation included)
-  double samples_per_second = 0;  // training samples per second of training-batch time
+  double samples_per_second = 0;  // training samples per second of training-batch time (all ranks')
+  double all_reduce_seconds = 0;  // of the training-batch time, spent waiting for gradient all-reduce
+  int world_size = 1;
   std::string best_checkpoint;
   std::string last_checkpoint;
 };
@@ -70,7 +75,13 @@ class Trainer {
   ~Trainer();
 
   void add_callback(std::shared_ptr<Callback> callback);
+  // Loggers record on rank 0 only; other ranks' callbacks see a logger whose records() is false.
   void add_logger(std::shared_ptr<Logger> logger);
+
+  // Spreads fit() and evaluate() over the ranks of `communicator`: every rank calls them with the same
+  // options, architecture and data; each trains on its shard and they take the same steps. Only rank 0
+  // writes checkpoints and logs. Without it (or with a world of 1), one process does everything.
+  void distribute(std::shared_ptr<distributed::Communicator> communicator, DataParallelOptions options = {});
 
   // Trains `model` on `train`, validating on `val` after each epoch. The datasets' normalisation is
   // what the model sees; it is recorded in the checkpoints. `resume`, when given, is used instead of
@@ -78,7 +89,8 @@ class Trainer {
   FitResult fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val,
                 const models::CheckpointFile* resume = nullptr);
 
-  // Mean cross-entropy and accuracy of `model` on `data`, in eval mode without gradients.
+  // Mean cross-entropy and accuracy of `model` on `data`, in eval mode without gradients (distributed:
+  // each rank evaluates its share and every rank gets the totals).
   std::map<std::string, double> evaluate(models::Classifier& model, const data::Dataset& data);
 
   const TrainerOptions& options() const { return options_; }
@@ -86,7 +98,9 @@ class Trainer {
  private:
   TrainerOptions options_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
-  std::vector<std::shared_ptr<Logger>> loggers_;
+  std::shared_ptr<LoggerList> loggers_;
+  std::shared_ptr<distributed::Communicator> communicator_;
+  DataParallelOptions data_parallel_;
 };
 
 }  // namespace glassbox::train

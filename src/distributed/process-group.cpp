@@ -1,0 +1,220 @@
+// The only file that speaks to c10d. Stores and process groups are built the way
+// torch.distributed.init_process_group builds them (TCPStore served by rank 0, or FileStore), and
+// every c10d or Gloo failure becomes one line naming the rank and what it was doing.
+#include "glassbox/distributed/process-group.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef GLASSBOX_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace glassbox::distributed {
+namespace {
+
+// The first line of a c10d or Gloo message, without the source location Gloo puts first
+// ("[.../pair.cc:598] Connection closed by peer ...").
+std::string first_line(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10_error ? c10_error->what_without_backtrace() : e.what();
+  const size_t start = text.find_first_not_of(" \n");
+  text = start == std::string::npos ? "" : text.substr(start, text.find('\n', start) - start);
+  if (!text.empty() && text[0] == '[') {
+    const size_t close = text.find("] ");
+    if (close != std::string::npos) text = text.substr(close + 2);
+  }
+  return printable_excerpt(text, 200);
+}
+
+std::string where(int rank, int world_size, const std::string& activity) {
+  std::string s = "rank " + std::to_string(rank) + " of " + std::to_string(world_size);
+  if (!activity.empty()) s += " (" + activity + ")";
+  return s;
+}
+
+// Gloo on CPU, NCCL on the rank's GPU: the same calls on both groups.
+template <typename Group>
+class C10dCommunicator final : public Communicator {
+ public:
+  C10dCommunicator(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Group> group, int rank, int world_size,
+                   c10::Device device)
+      : store_(std::move(store)), group_(std::move(group)), rank_(rank), world_size_(world_size), device_(device) {}
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_size_; }
+  c10::Device device() const override { return device_; }
+
+  void broadcast(at::Tensor& tensor, int root, const char* what) override {
+    std::vector<at::Tensor> tensors{tensor};
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    finish(run("broadcast", what, [&] { return group_->broadcast(tensors, options); }), "broadcast", what);
+  }
+
+  void all_reduce_sum(at::Tensor& tensor, const char* what) override { start_all_reduce_sum(tensor, what)->wait(); }
+
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(at::Tensor tensor, const char* what) override {
+    auto tensors = std::make_shared<std::vector<at::Tensor>>(std::vector<at::Tensor>{std::move(tensor)});
+    auto work = run("all-reduce", what, [&] { return group_->allreduce(*tensors); });
+    struct Pending final : PendingCollective {
+      C10dCommunicator* self;
+      c10::intrusive_ptr<c10d::Work> work;
+      std::shared_ptr<std::vector<at::Tensor>> tensors;  // alive until the work is done
+      const char* what;
+      Pending(C10dCommunicator* s, c10::intrusive_ptr<c10d::Work> w, std::shared_ptr<std::vector<at::Tensor>> t,
+              const char* wh)
+          : self(s), work(std::move(w)), tensors(std::move(t)), what(wh) {}
+      void wait() override { self->finish(work, "all-reduce", what); }
+    };
+    return std::make_unique<Pending>(this, std::move(work), std::move(tensors), what);
+  }
+
+  std::vector<at::Tensor> all_gather(const at::Tensor& tensor, const char* what) override {
+    std::vector<at::Tensor> inputs{tensor.contiguous()};
+    std::vector<std::vector<at::Tensor>> outputs(1);
+    for (int r = 0; r < world_size_; ++r) outputs[0].push_back(at::empty_like(inputs[0]));
+    finish(run("all-gather", what, [&] { return group_->allgather(outputs, inputs); }), "all-gather", what);
+    return outputs[0];
+  }
+
+  void barrier(const char* what) override {
+    finish(run("barrier", what, [&] { return group_->barrier(); }), "barrier", what);
+  }
+
+ private:
+  [[noreturn]] void fail(const char* op, const char* what, const std::exception& e) const {
+    throw DistributedError(where(rank_, world_size_, activity()) + ": " + op + " of " + what +
+                           " failed: " + first_line(e) + " (another rank stopped, or did not answer in time)");
+  }
+
+  template <typename Start>
+  c10::intrusive_ptr<c10d::Work> run(const char* op, const char* what, Start&& start) {
+    try {
+      return start();
+    } catch (const std::exception& e) {
+      fail(op, what, e);
+    }
+  }
+
+  void finish(const c10::intrusive_ptr<c10d::Work>& work, const char* op, const char* what) {
+    try {
+      work->wait();
+    } catch (const std::exception& e) {
+      fail(op, what, e);
+    }
+  }
+
+  c10::intrusive_ptr<c10d::Store> store_;  // the group talks through it while it lives
+  c10::intrusive_ptr<Group> group_;
+  int rank_, world_size_;
+  c10::Device device_;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+// As PyTorch picks Gloo's network device: GLOO_SOCKET_IFNAME when set; the loopback address for a
+// master on this machine; otherwise the address this machine's hostname resolves to.
+std::shared_ptr<::gloo::transport::Device> gloo_device(const RendezvousOptions& r) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0')
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  if (r.kind() == RendezvousKind::tcp && is_loopback(r.master_addr()))
+    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+c10::intrusive_ptr<c10d::Store> make_store(const ProcessGroupOptions& o) {
+  const RendezvousOptions& r = o.rendezvous();
+  if (r.kind() == RendezvousKind::file) {
+    auto store = c10::make_intrusive<c10d::FileStore>(r.file(), o.world_size());
+    store->setTimeout(o.timeout());
+    return store;
+  }
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(r.master_port());
+  options.isServer = o.rank() == 0;
+  options.numWorkers = static_cast<std::size_t>(o.world_size());
+  options.waitWorkers = true;
+  options.timeout = o.timeout();
+  return c10::make_intrusive<c10d::TCPStore>(r.master_addr(), options);
+}
+
+std::string rendezvous_name(const RendezvousOptions& r) {
+  return r.kind() == RendezvousKind::file ? "file " + r.file()
+                                          : "master " + r.master_addr() + ":" + std::to_string(r.master_port());
+}
+
+}  // namespace
+
+const char* backend_name(Backend backend) { return backend == Backend::nccl ? "nccl" : "gloo"; }
+
+bool backend_available(Backend backend) {
+#ifdef GLASSBOX_WITH_NCCL
+  return true;
+#else
+  return backend == Backend::gloo;
+#endif
+}
+
+void validate(const ProcessGroupOptions& o) {
+  GLASSBOX_CHECK(o.world_size() >= 1 && o.world_size() <= 65536, "world_size ", o.world_size(), ": expected 1..65536");
+  GLASSBOX_CHECK(o.rank() >= 0 && o.rank() < o.world_size(), "rank ", o.rank(), ": expected 0..", o.world_size() - 1,
+                 " (world_size ", o.world_size(), ")");
+  GLASSBOX_CHECK(o.timeout().count() >= 1000, "timeout ", o.timeout().count(), " ms: expected at least 1 s");
+  GLASSBOX_CHECK(backend_available(o.backend()), "backend ", backend_name(o.backend()),
+                 ": this glassbox was built against a LibTorch without it (expected gloo)");
+  const RendezvousOptions& r = o.rendezvous();
+  if (r.kind() == RendezvousKind::tcp) {
+    GLASSBOX_CHECK(r.master_port() >= 1 && r.master_port() <= 65535, "master_port ", r.master_port(),
+                   ": expected 1..65535");
+    GLASSBOX_CHECK(!r.master_addr().empty() && r.master_addr().size() <= 255, "master_addr '",
+                   printable_excerpt(r.master_addr()), "': expected a host name or address");
+  } else {
+    GLASSBOX_CHECK(!r.file().empty(), "rendezvous file: expected a path");
+    const std::filesystem::path parent = std::filesystem::absolute(r.file()).parent_path();
+    GLASSBOX_CHECK(std::filesystem::is_directory(parent), "rendezvous file ", printable_excerpt(r.file(), 200),
+                   ": its directory does not exist");
+  }
+}
+
+std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
+  validate(o);
+  if (o.world_size() == 1) return single_process();
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    store = make_store(o);
+  } catch (const std::exception& e) {
+    throw Error(rendezvous_name(o.rendezvous()) + ": rank " + std::to_string(o.rank()) + " of " +
+                std::to_string(o.world_size()) + " could not join: " + first_line(e));
+  }
+  try {
+    if (o.backend() == Backend::gloo) {
+      auto options = c10d::ProcessGroupGloo::Options::create(o.timeout());
+      options->devices.push_back(gloo_device(o.rendezvous()));
+      options->threads = 2;
+      auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank(), o.world_size(), options);
+      return std::make_shared<C10dCommunicator<c10d::ProcessGroupGloo>>(store, group, o.rank(), o.world_size(),
+                                                                         c10::Device(c10::kCPU));
+    }
+#ifdef GLASSBOX_WITH_NCCL
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = o.timeout();
+    auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, o.rank(), o.world_size(), options);
+    return std::make_shared<C10dCommunicator<c10d::ProcessGroupNCCL>>(
+        store, group, o.rank(), o.world_size(), c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(o.device_index())));
+#endif
+  } catch (const std::exception& e) {
+    throw Error(rendezvous_name(o.rendezvous()) + ": rank " + std::to_string(o.rank()) + " of " +
+                std::to_string(o.world_size()) + " could not connect to the others: " + first_line(e));
+  }
+  throw Error(std::string("backend ") + backend_name(o.backend()) + ": not available");
+}
+
+}  // namespace glassbox::distributed
