@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <c10/util/Logging.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -184,9 +185,24 @@ void validate(const ProcessGroupOptions& o) {
   }
 }
 
+// c10d reports a failed bind or a connection timeout twice: in LibTorch's log on stderr and in the
+// exception it throws, which becomes glassbox's one-line error. The log is silenced unless the user
+// asks for it (GLOG_minloglevel, TORCH_CPP_LOG_LEVEL).
+namespace {
+void quiet_libtorch_log() {
+  if (std::getenv("GLOG_minloglevel") != nullptr || std::getenv("TORCH_CPP_LOG_LEVEL") != nullptr) return;
+#ifdef C10_USE_GLOG
+  FLAGS_minloglevel = std::max<int>(FLAGS_minloglevel, google::GLOG_FATAL);
+#endif
+  FLAGS_caffe2_log_level = std::max<int>(FLAGS_caffe2_log_level, 3);  // c10's own logging: FATAL only
+}
+
+}  // namespace
+
 std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
   validate(o);
   if (o.world_size() == 1) return single_process();
+  quiet_libtorch_log();
   c10::intrusive_ptr<c10d::Store> store;
   try {
     store = make_store(o);

@@ -211,7 +211,7 @@ class FitRun {
         const BatchContext ctx{model_, x, y, detached, loss_value, b, step_, epoch, logger_};
         for (auto& cb : callbacks_) cb->on_train_batch_end(ctx);
       }
-      progress_.update(b, end, loss_value);
+      progress_.update(b, end * world, loss_value);  // every rank's samples: the run's throughput
     }
     train_seconds_ += seconds_since(epoch_start);
     train_samples_ += n * world;

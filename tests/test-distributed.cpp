@@ -1,0 +1,266 @@
+// Data-parallel training over c10d on loopback: ranks started by torchrun's environment (as a shell
+// would) and by glassbox's own launcher. The truth is arithmetic: with the same global sample order, two
+// ranks of 32 samples a step average the same 64 gradients that one rank of 64 does, so their weights
+// agree to float rounding; every rank ends with bitwise the same weights; and a rank that dies or hangs
+// stops the others within the timeout.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "glassbox/distributed/local-launcher.h"
+#include "glassbox/models/checkpoint.h"
+#include "test-support.h"
+
+namespace fs = std::filesystem;
+using glassbox::testing::read_all;
+using glassbox::testing::run_command;
+
+namespace {
+
+const std::string kCli = GLASSBOX_CLI;
+const std::string kWorker = DISTRIBUTED_WORKER;
+
+std::vector<float> floats(const std::string& path) {
+  const std::string bytes = read_all(path);
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+  return out;
+}
+
+double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double m = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+// Two ranks of `worker_args` started the way torchrun does it: the same command twice, with RANK,
+// WORLD_SIZE, MASTER_ADDR and MASTER_PORT in the environment.
+glassbox::testing::CommandResult two_ranks(const std::string& command) {
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                          std::to_string(glassbox::distributed::free_local_port()) + " ";
+  return run_command("sh -c '" + env + "RANK=1 " + command + " & other=$!; " + env + "RANK=0 " + command +
+                     "; mine=$?; wait $other; theirs=$?; exit $((mine | theirs))'");
+}
+
+// A small IDX dataset of 8x8 ramps (each image different), labels cycling over 3 classes.
+std::string make_dataset(const std::string& dir, int n) {
+  fs::create_directories(dir);
+  std::vector<uint8_t> labels;
+  for (int i = 0; i < n; ++i) labels.push_back(static_cast<uint8_t>(i % 3));
+  glassbox::testing::write_bytes(dir + "/train-images-idx3-ubyte", glassbox::testing::idx_images(n, 8, 8));
+  glassbox::testing::write_bytes(dir + "/train-labels-idx1-ubyte", glassbox::testing::idx_labels(labels));
+  return dir;
+}
+
+std::vector<float> checkpoint_weights(const std::string& path) {
+  const glassbox::models::Checkpoint c = glassbox::models::load_checkpoint(path);
+  std::vector<float> out;
+  for (const auto& p : c.model->parameters()) {
+    const at::Tensor t = p.detach().contiguous();
+    out.insert(out.end(), t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  }
+  return out;
+}
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST(Distributed, TwoRanksOfHalfBatchesMatchOneRankOfWholeBatches) {
+  for (const std::string optimizer : {"sgd", "adam"}) {
+    SCOPED_TRACE(optimizer);
+    const std::string dir = glassbox::testing::scratch_dir("dist-equal-" + optimizer);
+    fs::create_directories(dir + "/one");
+    fs::create_directories(dir + "/two");
+    fs::create_directories(dir + "/two-64");
+    auto r = run_command(kWorker + " " + dir + "/one " + optimizer + " 64");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = two_ranks(kWorker + " " + dir + "/two " + optimizer + " 32");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::vector<float> one = floats(dir + "/one/rank-0.bin");
+    ASSERT_GT(one.size(), 1000u);
+    EXPECT_LE(max_abs_difference(one, floats(dir + "/two/rank-0.bin")), 1e-5);
+    // Every rank holds the same weights, to the bit (the ranks started from different ones).
+    EXPECT_EQ(read_all(dir + "/two/rank-0.bin"), read_all(dir + "/two/rank-1.bin"));
+    // The comparison can fail: two ranks of 64 (a global batch of 128) take other steps.
+    r = two_ranks(kWorker + " " + dir + "/two-64 " + optimizer + " 64");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_GT(max_abs_difference(one, floats(dir + "/two-64/rank-0.bin")), 1e-3);
+  }
+}
+
+TEST(Distributed, BucketsAndOverlapDoNotChangeTheResult) {
+  // One bucket per parameter, many small buckets while backward runs, one after backward: the same
+  // sums, reduced in other groupings; the weights agree to float rounding with one process.
+  const std::string dir = glassbox::testing::scratch_dir("dist-buckets");
+  fs::create_directories(dir + "/one");
+  ASSERT_EQ(run_command(kWorker + " " + dir + "/one sgd 64").exit_code, 0);
+  const std::vector<float> one = floats(dir + "/one/rank-0.bin");
+  for (const std::string variant : {"0 overlap", "0.001 overlap", "0.001 no-overlap", "100 no-overlap"}) {
+    SCOPED_TRACE(variant);
+    const std::string out = dir + "/" + std::to_string(std::hash<std::string>()(variant));
+    fs::create_directories(out);
+    const auto r = two_ranks(kWorker + " " + out + " sgd 32 " + variant);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_LE(max_abs_difference(one, floats(out + "/rank-0.bin")), 1e-5);
+    EXPECT_EQ(read_all(out + "/rank-0.bin"), read_all(out + "/rank-1.bin"));
+  }
+}
+
+TEST(Distributed, LauncherStartsRanksAndOnlyRankZeroWrites) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-launch");
+  const std::string data = make_dataset(dir + "/data", 240);
+  const auto r = run_command(kCli + " train --nproc-per-node 2 --model mlp --hidden 16 --threads 1 --epochs 2 --data " +
+                             data + " --logdir " + dir + "/run --summary-json " + dir + "/summary.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // One progress report (rank 0's), not one per rank.
+  EXPECT_EQ(r.output.find("[rank 1]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 ranks"), std::string::npos) << r.output;
+  const auto summary = nlohmann::json::parse(read_all(dir + "/summary.json"));
+  EXPECT_EQ(summary["world_size"], 2);
+  EXPECT_GE(summary["all_reduce_seconds"].get<double>(), 0.0);
+  // metrics.csv written once: one header, each epoch's validation once.
+  const std::string csv = read_all(dir + "/run/metrics.csv");
+  size_t headers = 0, vals = 0;
+  for (size_t at = csv.find("step,name,value"); at != std::string::npos; at = csv.find("step,name,value", at + 1)) ++headers;
+  for (size_t at = csv.find(",val_loss,"); at != std::string::npos; at = csv.find(",val_loss,", at + 1)) ++vals;
+  EXPECT_EQ(headers, 1u);
+  EXPECT_EQ(vals, 2u);
+  EXPECT_EQ(glassbox::models::load_checkpoint(dir + "/run/checkpoints/last.ckpt").meta.epoch, 2);
+}
+
+TEST(Distributed, ResumeIsBitIdenticalToAnUninterruptedRun) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-resume");
+  const std::string data = make_dataset(dir + "/data", 300);
+  const std::string train = kCli + " train --nproc-per-node 2 --model cnn --hidden 16 --conv-channels 4 --threads 1 --quiet "
+                                   "--seed 5 --data " + data;
+  ASSERT_EQ(run_command(train + " --epochs 3 --logdir " + dir + "/straight").exit_code, 0);
+  ASSERT_EQ(run_command(train + " --epochs 1 --logdir " + dir + "/first").exit_code, 0);
+  const auto r = run_command(train + " --epochs 3 --logdir " + dir + "/second --resume " + dir + "/first/checkpoints/last.ckpt");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<float> straight = checkpoint_weights(dir + "/straight/checkpoints/last.ckpt");
+  const std::vector<float> resumed = checkpoint_weights(dir + "/second/checkpoints/last.ckpt");
+  ASSERT_EQ(straight.size(), resumed.size());
+  EXPECT_EQ(std::memcmp(straight.data(), resumed.data(), straight.size() * sizeof(float)), 0);
+  EXPECT_GT(max_abs_difference(straight, checkpoint_weights(dir + "/first/checkpoints/last.ckpt")), 1e-4);
+}
+
+TEST(Distributed, BadLaunchEnvironmentIsOneLineAndExitTwo) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-env");
+  const std::string data = make_dataset(dir + "/data", 48);
+  const std::string train = " " + kCli + " train --quiet --model mlp --hidden 8 --data " + data + " --logdir " + dir + "/run";
+  struct Case {
+    std::string env, fragment;
+  };
+  for (const Case& c : {Case{"WORLD_SIZE=2", "RANK"}, Case{"RANK=0", "WORLD_SIZE"},
+                        Case{"RANK=2 WORLD_SIZE=2", "RANK"}, Case{"RANK=0 WORLD_SIZE=two", "WORLD_SIZE"},
+                        Case{"RANK=0 WORLD_SIZE=2 MASTER_PORT=70000", "MASTER_PORT"},
+                        Case{"RANK=0 WORLD_SIZE=2 MASTER_PORT=29500", "--nproc-per-node"}}) {
+    SCOPED_TRACE(c.env);
+    const std::string extra = c.fragment == "--nproc-per-node" ? " --nproc-per-node 2" : "";
+    const auto r = run_command("env " + c.env + train + extra);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(count_lines(r.output), 1) << r.output;
+    EXPECT_EQ(r.output.rfind("glassbox: error: ", 0), 0u) << r.output;
+    EXPECT_NE(r.output.find(c.fragment), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir + "/run"));
+  }
+  // Launcher flags that cannot work, before anything starts.
+  for (const std::string flags : {"--nproc-per-node 0", "--nnodes 2 --node-rank 2", "--master-port 70000",
+                                  "--nproc-per-node 2 --dist-timeout 0", "--nproc-per-node 2 --rendezvous udp"}) {
+    SCOPED_TRACE(flags);
+    const auto r = run_command(train.substr(1) + " " + flags);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(count_lines(r.output), 1) << r.output;
+    EXPECT_FALSE(fs::exists(dir + "/run"));
+  }
+}
+
+TEST(Distributed, PortInUseAndUnreachableMasterAreOneLineAndExitTwo) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-port");
+  const std::string data = make_dataset(dir + "/data", 48);
+  const std::string train = kCli + " train --quiet --model mlp --hidden 8 --data " + data + " --logdir " + dir + "/run";
+  // A port someone else listens on.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  auto r = run_command(train + " --nproc-per-node 2 --master-port " + port);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(count_lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find(port), std::string::npos) << r.output;
+  // Rank 0 launched from outside, told to serve the rendezvous on it.
+  r = run_command("env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + train + " --dist-timeout 5");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(count_lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find(port), std::string::npos) << r.output;
+  ::close(fd);
+  EXPECT_FALSE(fs::exists(dir + "/run"));
+  // Rank 1 whose master never answers: it gives up after --dist-timeout.
+  const auto start = std::chrono::steady_clock::now();
+  r = run_command("env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                  std::to_string(glassbox::distributed::free_local_port()) + " " + train + " --dist-timeout 3");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(count_lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("127.0.0.1"), std::string::npos) << r.output;
+  EXPECT_LT(seconds, 30) << r.output;
+}
+
+TEST(Distributed, AKilledRankStopsTheOthersAndTheLauncherNamesIt) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-kill");
+  const std::string data = make_dataset(dir + "/data", 480);
+  // A long run; once both ranks train, rank 1 is killed.
+  const std::string script =
+      kCli + " train --nproc-per-node 2 --model mlp --hidden 16 --threads 1 --epochs 100000 --dist-timeout 20 --data " +
+      data + " --logdir " + dir + "/run > " + dir + "/out.txt 2>&1 & launcher=$!; "
+      "for i in $(seq 300); do sleep 0.1; [ -s " + dir + "/run/metrics.csv ] && break; done; sleep 1; "
+      "for k in $(pgrep -P $launcher); do tr \"\\0\" \"\\n\" < /proc/$k/environ | grep -qx RANK=1 && kill -9 $k; done; "
+      "start=$(date +%s); wait $launcher; echo \"status $? seconds $(( $(date +%s) - start ))\"";
+  const auto r = run_command("bash -c '" + script + "'");
+  const std::string out = read_all(dir + "/out.txt");
+  EXPECT_NE(r.output.find("status 1 "), std::string::npos) << r.output << out;
+  const int seconds = std::stoi(r.output.substr(r.output.find("seconds ") + 8));
+  EXPECT_LT(seconds, 20) << out;
+  EXPECT_NE(out.find("rank 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("signal 9"), std::string::npos) << out;
+  EXPECT_EQ(count_lines(out.substr(out.find("glassbox: error:"))), 1) << out;
+  // What was written is whole: the last checkpoint loads.
+  if (fs::exists(dir + "/run/checkpoints/last.ckpt"))
+    EXPECT_GE(glassbox::models::load_checkpoint(dir + "/run/checkpoints/last.ckpt").meta.epoch, 1);
+  EXPECT_EQ(run_command("pgrep -f \"train .*dist-kill/dat[a]\"").output, "");
+}
+
+TEST(Distributed, AHungRankStopsTheOthersWithinTheTimeout) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-hang");
+  const std::string data = make_dataset(dir + "/data", 480);
+  const std::string port = std::to_string(glassbox::distributed::free_local_port());
+  const std::string train = "env WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + kCli +
+                            " train --quiet --model mlp --hidden 16 --threads 1 --epochs 100000 --dist-timeout 4 --data " +
+                            data + " --logdir " + dir + "/run";
+  // Rank 1 stops (SIGSTOP: alive, silent) once both train; rank 0 must give up on its own.
+  const std::string script =
+      "RANK=1 " + train + " > /dev/null 2>&1 & one=$!; RANK=0 " + train + " > " + dir + "/out.txt 2>&1 & zero=$!; "
+      "for i in $(seq 300); do sleep 0.1; [ -s " + dir + "/run/metrics.csv ] && break; done; sleep 1; "
+      "kill -STOP $one; start=$(date +%s); wait $zero; echo \"status $? seconds $(( $(date +%s) - start ))\"; kill -9 $one";
+  const auto r = run_command("bash -c '" + script + "'");
+  const std::string out = read_all(dir + "/out.txt");
+  EXPECT_NE(r.output.find("status 1 "), std::string::npos) << r.output << out;
+  const int seconds = std::stoi(r.output.substr(r.output.find("seconds ") + 8));
+  EXPECT_LE(seconds, 15) << out;
+  EXPECT_EQ(count_lines(out), 1) << out;
+  EXPECT_NE(out.find("rank 0 of 2 ("), std::string::npos) << out;  // and what it was doing
+}
