@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "glassbox/distributed/local-launcher.h"
@@ -263,4 +264,57 @@ TEST(Distributed, AHungRankStopsTheOthersWithinTheTimeout) {
   EXPECT_LE(seconds, 15) << out;
   EXPECT_EQ(count_lines(out), 1) << out;
   EXPECT_NE(out.find("rank 0 of 2 ("), std::string::npos) << out;  // and what it was doing
+}
+
+namespace {
+
+// Every regular file under `dir` by name, with its bytes.
+std::map<std::string, std::string> files_under(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file()) out[e.path().filename().string()] = read_all(e.path().string());
+  return out;
+}
+
+}  // namespace
+
+TEST(Distributed, ShardedMiningAndExplainingEqualOneProcess) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-mine");
+  const std::string data = make_dataset(dir + "/data", 2600);
+  ASSERT_EQ(run_command(kCli + " train --quiet --model cnn --conv-channels 4 --hidden 16 --threads 1 --data " + data +
+                        " --logdir " + dir + "/run").exit_code, 0);
+  const std::string model = " --checkpoint " + dir + "/run/checkpoints/last.ckpt --data " + data + " --split train --threads 1";
+  // Mining: 2,600 samples are three batches of up to 1,000: two ranks take two and one, four ranks leave
+  // one idle. The ranking, pair matrix and figures must be exactly those of one process.
+  for (const std::string ranks : {"2", "4"}) {
+    SCOPED_TRACE(ranks);
+    auto r = run_command(kCli + " confused" + model + " --top 12 --out " + dir + "/one-" + ranks);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = run_command(kCli + " confused" + model + " --top 12 --nproc-per-node " + ranks + " --out " + dir + "/many-" + ranks);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto one = files_under(dir + "/one-" + ranks), many = files_under(dir + "/many-" + ranks);
+    auto index_one = nlohmann::json::parse(one["index.json"]), index_many = nlohmann::json::parse(many["index.json"]);
+    EXPECT_EQ(index_many["world_size"], std::stoi(ranks));
+    for (auto* index : {&index_one, &index_many}) index->erase("mining_seconds"), index->erase("world_size");
+    EXPECT_EQ(index_one, index_many);
+    EXPECT_EQ(index_one["ranked"].size(), 12u);
+    one.erase("index.json"), many.erase("index.json");
+    EXPECT_GE(one.size(), 2u);  // pairs.png and figures
+    EXPECT_TRUE(one == many) << "figures differ";
+  }
+  // Explaining a batch: blocks of 7 samples over 2 ranks (3 and 4), and 1 sample over 2 (rank 1 idle).
+  for (const std::string index : {"0:7", "5"}) {
+    SCOPED_TRACE(index);
+    const std::string args = kCli + " explain" + model + " --method ig --n-steps 8 --target top --index " + index;
+    fs::create_directories(dir + "/explain-one-" + index);
+    fs::create_directories(dir + "/explain-two-" + index);
+    const std::string one = dir + "/explain-one-" + index, two = dir + "/explain-two-" + index;
+    auto r = run_command(args + " --out " + one + "/x.png --save-tensor " + one + "/a.pt");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = run_command(args + " --nproc-per-node 2 --out " + two + "/x.png --save-tensor " + two + "/a.pt");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find("[rank 1]"), std::string::npos) << r.output;
+    EXPECT_TRUE(files_under(one) == files_under(two)) << "explanations differ";
+    EXPECT_EQ(files_under(one).size(), index == "5" ? 2u : 8u);
+  }
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "distributed-flags.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/layer-attribution.h"
@@ -34,6 +35,7 @@ struct ConfusedArgs {
   std::string cam = "gradcam";  // "none": no CAM column
   bool cam_given = false;
   std::string layer;
+  DistributedArgs distributed;
 };
 
 void run_confused(const ConfusedArgs& a) {
@@ -48,6 +50,8 @@ void run_confused(const ConfusedArgs& a) {
                    "eigencam, scorecam, ...) or none");
   }
   GLASSBOX_CHECK(a.layer.empty() || cam_method, "--layer ", printable_excerpt(a.layer), ": needs a --cam method");
+  const distributed::LaunchEnvironment env = check_distributed(a.distributed);
+  if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
   Session m = open_session(a.model, nullptr, true);
   const data::Dataset& d = *m.split;
   // The CAM column: on the given layer, or the default CAM layer; a model without one (linear, mlp) goes
@@ -61,10 +65,14 @@ void run_confused(const ConfusedArgs& a) {
       cam_method = nullptr;
     }
   }
-  ensure_writable_directory(a.out);
+  // Every rank runs its share of the dataset; rank 0 ranks, explains the top samples and writes.
+  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env);
+  if (world->rank() == 0) ensure_writable_directory(a.out);
   const auto t0 = std::chrono::steady_clock::now();
-  const explain::MiningResult r = explain::mine_confusion(*m.model, d, explain::MiningOptions().top(a.top).rank_by(explain::parse_rank_by(a.rank_by)));
+  const explain::MiningResult r = explain::mine_confusion(
+      *m.model, d, explain::MiningOptions().top(a.top).rank_by(explain::parse_rank_by(a.rank_by)), *world);
   const double mining_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (world->rank() != 0) return;
 
   nlohmann::json index = {{"data", a.model.data.data}, {"split", a.model.data.split}, {"samples", r.samples},
                           {"accuracy", r.accuracy}, {"rank_by", a.rank_by}, {"ranked", nlohmann::json::array()}};
@@ -108,6 +116,7 @@ void run_confused(const ConfusedArgs& a) {
   }
   index["pair_counts"] = pairs;
   index["mining_seconds"] = mining_s;
+  index["world_size"] = world->world_size();
   write_file_atomically((std::filesystem::path(a.out) / "index.json").string(), json_text(index) + "\n");
   std::printf("mined %lld samples in %.2f s (accuracy %.4f); %zu most confused in %s (index.json, pairs.png, figures)\n",
               static_cast<long long>(r.samples), mining_s, r.accuracy, r.ranked.size(), a.out.c_str());
@@ -131,6 +140,7 @@ Run add_confused_command(CLI::App& app) {
       ->each([a](const std::string&) { a->cam_given = true; });
   cmd->add_option("--layer", a->layer, "the --cam method's layer (default: the last N x C x H x W one)");
   cmd->add_option("--out", a->out, "output directory")->capture_default_str();
+  add_distributed_options(*cmd, a->distributed, false);
   return [a] { run_confused(*a); };
 }
 

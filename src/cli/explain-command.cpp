@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "distributed-flags.h"
 #include "flags.h"
 #include "glassbox/explain/attribution-display.h"
 #include "glassbox/explain/layer-attribution.h"
@@ -46,6 +47,7 @@ struct ExplainArgs {
   std::string sign = "auto";
   double alpha = 0.5;
   int panel_size = 260;
+  DistributedArgs distributed;
 
   explain::AttributeOptions attribute_options() const {
     explain::LayerOptions layer_options = explain::LayerOptions().layer(layer).relu(!no_relu);
@@ -91,6 +93,8 @@ void run_explain(const ExplainArgs& a) {
   check_output_file("--out", a.out, {".png"});
   if (!a.save_tensor.empty()) check_output_file("--save-tensor", a.save_tensor, {".pt"});
   check_model_args(a.model);
+  const distributed::LaunchEnvironment env = check_distributed(a.distributed);
+  if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
 
   Session s = open_session(a.model, &a.inputs, false);
   models::Classifier& model = *s.model;
@@ -110,13 +114,23 @@ void run_explain(const ExplainArgs& a) {
     const std::string layer = a.layer.empty()
                                   ? for_flag("--method", a.method, [&] { return explain::default_cam_layer(model); })
                                   : for_flag("--layer", a.layer, [&] { return explain::resolved_layer(model, options.layer()); });
-    if (a.layer.empty()) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", layer.c_str());
+    if (a.layer.empty() && env.rank == 0) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", layer.c_str());
     options.layer(explain::LayerOptions(options.layer()).layer(layer));
   }
   const at::Tensor probs = at::softmax(logits.to(at::kDouble), 1).to(at::kCPU);
   const at::Tensor ranked = std::get<1>(at::topk(logits, 2, 1));  // [B, 2]
   const at::Tensor targets = asked_target >= 0 ? at::full({B}, asked_target, ranked.options()) : ranked.select(1, 0).contiguous();
-  const at::Tensor attribution = for_flag("--layer", a.layer, [&] { return method.attribute({model, x, targets, options}); });
+  // Each rank explains its block of the batch; rank 0 gathers the blocks and draws.
+  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env);
+  const int64_t begin = B * world->rank() / world->world_size(), end = B * (world->rank() + 1) / world->world_size();
+  at::Tensor mine = for_flag("--layer", a.layer, [&] {
+    // A rank without samples (fewer samples than ranks) still learns the attribution's shape from one.
+    const int64_t rows_from = begin < end ? begin : 0, rows_to = begin < end ? end : 1;
+    return method.attribute({model, x.slice(0, rows_from, rows_to), targets.slice(0, rows_from, rows_to), options});
+  });
+  if (begin == end) mine = mine.narrow(0, 0, 0);
+  const at::Tensor attribution = distributed::all_gather_rows(*world, mine.detach().contiguous(), "attributions");
+  if (world->rank() != 0) return;
   const at::Tensor display = s.preprocess.normalize().invert(x).to(at::kCPU);
   const at::Tensor attribution_cpu = attribution.detach().to(at::kCPU);
   const at::Tensor shown = explain::attribution_over_input(attribution_cpu, display);
@@ -210,6 +224,7 @@ Run add_explain_command(CLI::App& app) {
            "the heat map's weight over the image");
   add_integer(*cmd, "--panel-size", a->panel_size, 64, 2048, "each picture's longer side in the figure, in pixels");
   cmd->add_option("--save-tensor", a->save_tensor, "also save the attributions [B, C, H, W] (.pt) for Python's torch.load");
+  add_distributed_options(*cmd, a->distributed, false);
   return [a] { run_explain(*a); };
 }
 

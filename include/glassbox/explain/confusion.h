@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "glassbox/data/dataset.h"
+#include "glassbox/distributed/communicator.h"
 #include "glassbox/models/classifier.h"
 #include "glassbox/util/arg.h"
 
@@ -67,5 +68,10 @@ struct MiningResult {
 // caller's (they need gradients; the ranking does not).
 MiningResult mine_confusion(models::Classifier& model, const data::Dataset& data,
                             const MiningOptions& options = MiningOptions());
+// The same pass spread over the ranks of `world` (every rank calls it with the same model and data):
+// each rank runs its share of the batches, and every rank gets the result one process would get,
+// exactly (the same batches give the same logits).
+MiningResult mine_confusion(models::Classifier& model, const data::Dataset& data, const MiningOptions& options,
+                            distributed::Communicator& world);
 
 }  // namespace glassbox::explain
