@@ -318,3 +318,25 @@ TEST(Distributed, ShardedMiningAndExplainingEqualOneProcess) {
     EXPECT_EQ(files_under(one).size(), index == "5" ? 2u : 8u);
   }
 }
+
+TEST(Distributed, TwoNodesAndAFileRendezvousOnLoopback) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-nodes");
+  const std::string data = make_dataset(dir + "/data", 240);
+  const std::string train = kCli + " train --quiet --model mlp --hidden 16 --threads 1 --epochs 2 --seed 3 --data " + data;
+  // One process, for the weights every distributed variant must reach (within float rounding: the
+  // batch of 64 is split in two).
+  ASSERT_EQ(run_command(train + " --batch-size 64 --logdir " + dir + "/one").exit_code, 0);
+  const std::vector<float> one = checkpoint_weights(dir + "/one/checkpoints/last.ckpt");
+  // Two "machines" of one rank each, started as one would start them on two hosts.
+  const std::string port = std::to_string(glassbox::distributed::free_local_port());
+  const std::string node = train + " --batch-size 32 --nnodes 2 --master-addr 127.0.0.1 --master-port " + port;
+  auto r = run_command("bash -c '" + node + " --node-rank 1 & other=$!; " + node + " --node-rank 0 --logdir " + dir +
+                       "/nodes; mine=$?; wait $other; theirs=$?; exit $((mine | theirs))'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LE(max_abs_difference(one, checkpoint_weights(dir + "/nodes/checkpoints/last.ckpt")), 1e-5);
+  // Ranks meeting through a file instead of a TCP store; the file is gone afterwards.
+  r = run_command(train + " --batch-size 32 --nproc-per-node 2 --rendezvous file:" + dir + "/rdv --logdir " + dir + "/file");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LE(max_abs_difference(one, checkpoint_weights(dir + "/file/checkpoints/last.ckpt")), 1e-5);
+  EXPECT_FALSE(fs::exists(dir + "/rdv"));
+}
