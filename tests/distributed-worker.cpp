@@ -4,7 +4,8 @@
 // float bytes in parameter order, to OUT/rank-R.bin: the test compares every rank's weights with the
 // others' and with one process's.
 //
-// usage: distributed-worker OUT adam|sgd BATCH_SIZE [BUCKET_CAP_MB [overlap|no-overlap]]
+// usage: distributed-worker OUT adam|sgd BATCH_SIZE [BUCKET_CAP_MB [overlap|no-overlap [cpu|cuda]]]
+// (cuda: each rank on GPU LOCAL_RANK over NCCL)
 #include <ATen/ATen.h>
 
 #include <cstdio>
@@ -35,16 +36,20 @@ data::Dataset bands(int64_t n, uint64_t seed) {
 
 int main(int argc, char** argv) try {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s OUT adam|sgd BATCH_SIZE [BUCKET_CAP_MB [overlap|no-overlap]]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT adam|sgd BATCH_SIZE [BUCKET_CAP_MB [overlap|no-overlap [cpu|cuda]]]\n", argv[0]);
     return 2;
   }
   const std::string out = argv[1];
   const distributed::LaunchEnvironment env = distributed::read_launch_environment();
+  const bool cuda = argc > 6 && std::string(argv[6]) == "cuda";
+  const c10::Device device = cuda ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank)) : c10::Device(c10::kCPU);
   std::shared_ptr<distributed::Communicator> world = distributed::single_process();
   if (env.launched && env.world_size > 1)
     world = distributed::connect(distributed::ProcessGroupOptions()
                                      .rank(env.rank)
                                      .world_size(env.world_size)
+                                     .backend(cuda ? distributed::Backend::nccl : distributed::Backend::gloo)
+                                     .device_index(env.local_rank)
                                      .rendezvous(distributed::RendezvousOptions()
                                                      .master_addr(env.master_addr)
                                                      .master_port(env.master_port))
@@ -62,6 +67,7 @@ int main(int argc, char** argv) try {
                              .learning_rate(sgd ? 0.05 : 0.003)
                              .seed(11)
                              .threads(1)
+                             .device(device)
                              .quiet(true));
   train::DataParallelOptions parallel;
   if (argc > 4) parallel.bucket_cap_mb(std::stod(argv[4]));
@@ -70,7 +76,7 @@ int main(int argc, char** argv) try {
   trainer.fit(*model, train, val);
   std::ofstream file(out + "/rank-" + std::to_string(world->rank()) + ".bin", std::ios::binary);
   for (const at::Tensor& p : model->parameters()) {
-    const at::Tensor c = p.detach().contiguous();
+    const at::Tensor c = p.detach().to(at::kCPU).contiguous();
     file.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
   }
   return file.good() ? 0 : 1;

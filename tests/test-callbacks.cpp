@@ -37,7 +37,8 @@ std::unique_ptr<models::ModuleClassifier> pixel_logits(bool relu = false) {
 void fire(callbacks::ConfusedLogitCallback& cb, models::Classifier& m, const at::Tensor& x, const at::Tensor& y,
           int64_t step, const std::shared_ptr<train::Logger>& logger) {
   const at::Tensor logits = m.forward(x).detach();
-  const train::BatchContext ctx{m, x, y, logits, 0.0, 19, step, 0, logger};  // batch index 19: the 20th batch
+  const at::Tensor loss = at::zeros({});
+  const train::BatchContext ctx{m, x, y, logits, loss, 19, step, 0, logger};  // batch index 19: the 20th batch
   cb.on_train_batch_end(ctx);
 }
 
@@ -110,7 +111,7 @@ TEST(ConfusedLogit, ParameterGradientsUntouchedUnderGradientAccumulation) {
     for (auto& p : m->parameters()) p.mutable_grad() = at::Tensor();
     const at::Tensor l1 = m->forward(x1);
     torch::nn::functional::cross_entropy(l1, y1).backward();
-    if (cb) cb->on_train_batch_end({*m, x1, y1, l1.detach(), 0.0, 19, 20, 0, sink});  // between two micro-batches
+    if (cb) cb->on_train_batch_end({*m, x1, y1, l1.detach(), at::zeros({}), 19, 20, 0, sink});  // between two micro-batches
     torch::nn::functional::cross_entropy(m->forward(x2), y2).backward();
     std::vector<at::Tensor> grads;
     for (auto& p : m->parameters()) grads.push_back(p.grad().clone());

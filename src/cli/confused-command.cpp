@@ -52,7 +52,11 @@ void run_confused(const ConfusedArgs& a) {
   GLASSBOX_CHECK(a.layer.empty() || cam_method, "--layer ", printable_excerpt(a.layer), ": needs a --cam method");
   const distributed::LaunchEnvironment env = check_distributed(a.distributed);
   if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
-  Session m = open_session(a.model, nullptr, true);
+  // Each rank on its own GPU with --device cuda.
+  ModelArgs model_args = a.model;
+  const c10::Device device = rank_device(parse_device(a.model.device), env);
+  model_args.device = device.str();
+  Session m = open_session(model_args, nullptr, true);
   const data::Dataset& d = *m.split;
   // The CAM column: on the given layer, or the default CAM layer; a model without one (linear, mlp) goes
   // without unless --cam asked for it.
@@ -66,7 +70,7 @@ void run_confused(const ConfusedArgs& a) {
     }
   }
   // Every rank runs its share of the dataset; rank 0 ranks, explains the top samples and writes.
-  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env);
+  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env, device);
   if (world->rank() == 0) ensure_writable_directory(a.out);
   const auto t0 = std::chrono::steady_clock::now();
   const explain::MiningResult r = explain::mine_confusion(
@@ -80,7 +84,6 @@ void run_confused(const ConfusedArgs& a) {
     std::vector<int64_t> rows, ca, cb;
     for (const auto& s : r.ranked) rows.push_back(s.index), ca.push_back(s.class_a), cb.push_back(s.class_b);
     const data::Batch b = d.batch(at::tensor(rows, at::kLong));
-    const c10::Device device = parse_device(a.model.device);
     const at::Tensor x = b.x.to(device), ta = at::tensor(ca, at::kLong).to(device), tb = at::tensor(cb, at::kLong).to(device);
     auto figures = explain::confusion_figure_data(*m.model, x, b.y.to(device), ta, tb, a.k, m.preprocess.normalize(),
                                                   m.class_names);

@@ -129,15 +129,25 @@ void run_ranks(const DistributedArgs& a) {
   throw ExitStatus{distributed::launch_local_ranks("/proc/self/exe", without_launcher_flags(command_line()), o)};
 }
 
-std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& a, const distributed::LaunchEnvironment& env) {
+c10::Device rank_device(c10::Device device, const distributed::LaunchEnvironment& env) {
+  if (!device.is_cuda() || device.has_index() || !env.launched) return device;
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+}
+
+std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& a, const distributed::LaunchEnvironment& env,
+                                                      c10::Device device) {
   if (!env.launched || env.world_size == 1) return distributed::single_process();
+  const distributed::Backend backend = device.is_cuda() ? distributed::Backend::nccl : distributed::Backend::gloo;
+  GLASSBOX_CHECK(distributed::backend_available(backend), "--device ", device.str(), " with ", env.world_size,
+                 " ranks: expected a glassbox built against a LibTorch with NCCL");
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(a.timeout_seconds * 1000)));
   return distributed::connect(distributed::ProcessGroupOptions()
                                   .rank(env.rank)
                                   .world_size(env.world_size)
                                   .rendezvous(rendezvous_of(a, env))
                                   .timeout(timeout)
-                                  .device_index(env.local_rank));
+                                  .backend(backend)
+                                  .device_index(device.is_cuda() ? device.index() : env.local_rank));
 }
 
 }  // namespace glassbox::cli

@@ -3,6 +3,8 @@
 // or ranks started by another launcher (torchrun's environment: RANK, WORLD_SIZE, ...).
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <memory>
 #include <string>
 
@@ -40,7 +42,11 @@ bool starts_ranks(const DistributedArgs& args, const distributed::LaunchEnvironm
 [[noreturn]] void run_ranks(const DistributedArgs& args);
 
 // This process's communicator: a world of one, or the launched world joined (rendezvous and all).
-std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& args,
-                                                      const distributed::LaunchEnvironment& env);
+// The device a rank works on: `cuda` without an index is this rank's own GPU, cuda:LOCAL_RANK (as
+// torchrun's users set it); anything else as given.
+c10::Device rank_device(c10::Device device, const distributed::LaunchEnvironment& env);
+// Joins the world `env` describes (a world of one without it): over NCCL for a CUDA device, else Gloo.
+std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& args, const distributed::LaunchEnvironment& env,
+                                                      c10::Device device);
 
 }  // namespace glassbox::cli

@@ -18,6 +18,7 @@
 #include "glassbox/explain/methods.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/model-options.h"
+#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "model-source.h"
 #include "outputs.h"
@@ -96,7 +97,11 @@ void run_explain(const ExplainArgs& a) {
   const distributed::LaunchEnvironment env = check_distributed(a.distributed);
   if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
 
-  Session s = open_session(a.model, &a.inputs, false);
+  // Each rank on its own GPU with --device cuda.
+  ModelArgs model_args = a.model;
+  const c10::Device device = rank_device(parse_device(a.model.device), env);
+  model_args.device = device.str();
+  Session s = open_session(model_args, &a.inputs, false);
   models::Classifier& model = *s.model;
   const at::Tensor& x = s.inputs.x;
   const int64_t B = x.size(0);
@@ -121,7 +126,7 @@ void run_explain(const ExplainArgs& a) {
   const at::Tensor ranked = std::get<1>(at::topk(logits, 2, 1));  // [B, 2]
   const at::Tensor targets = asked_target >= 0 ? at::full({B}, asked_target, ranked.options()) : ranked.select(1, 0).contiguous();
   // Each rank explains its block of the batch; rank 0 gathers the blocks and draws.
-  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env);
+  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env, device);
   const int64_t begin = B * world->rank() / world->world_size(), end = B * (world->rank() + 1) / world->world_size();
   at::Tensor mine = for_flag("--layer", a.layer, [&] {
     // A rank without samples (fewer samples than ranks) still learns the attribution's shape from one.

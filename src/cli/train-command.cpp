@@ -49,6 +49,7 @@ struct TrainArgs {
   uint64_t seed = 0;
   int threads = 0;
   std::string device = "cpu";
+  std::string data_on_device = "auto";
   std::string logdir;
   std::string summary_json;
   std::string resume;
@@ -125,6 +126,7 @@ void run_train(const TrainArgs& a) {
                                             .seed(a.seed)
                                             .threads(a.threads)
                                             .device(for_flag("--device", a.device, [&] { return parse_device(a.device); }))
+                                            .data_residence(train::parse_data_residence(a.data_on_device))
                                             .log_every_n_steps(a.log_every_n_steps)
                                             .quiet(a.quiet);
   for_flag("--threads", std::to_string(a.threads), [&] { train::validate_options(options); });
@@ -195,7 +197,8 @@ void run_train(const TrainArgs& a) {
     for_flag("--attribution-method", a.attribution_method, [&] { return explain::default_cam_layer(*model); });
 
   // 4. The other ranks, then (rank 0 only) the run directory, claimed for this run.
-  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env);
+  const c10::Device device = rank_device(options.device(), env);
+  const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env, device);
   const bool writes = world->rank() == 0;
   std::optional<train::RunDirectory> run;
   std::string checkpoint_dir;
@@ -203,7 +206,7 @@ void run_train(const TrainArgs& a) {
     if (writes) run.emplace(a.logdir, !a.resume.empty(), "--logdir");
     checkpoint_dir = (std::filesystem::path(a.logdir) / "checkpoints").string();
   }
-  train::Trainer trainer(train::TrainerOptions(options).checkpoint_dir(checkpoint_dir).quiet(a.quiet || !writes));
+  train::Trainer trainer(train::TrainerOptions(options).device(device).checkpoint_dir(checkpoint_dir).quiet(a.quiet || !writes));
   trainer.distribute(world, train::DataParallelOptions()
                                 .bucket_cap_mb(a.distributed.bucket_cap_mb)
                                 .overlap_backward(!a.distributed.no_overlap));
@@ -268,6 +271,11 @@ Run add_train_command(CLI::App& app) {
   add_unsigned(*cmd, "--seed", a->seed, "seed for initialisation, the split and shuffling");
   add_integer(*cmd, "--threads", a->threads, 0, max_threads(), "compute threads (0 = one per core)");
   cmd->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  cmd->add_option("--data-on-device", a->data_on_device,
+                  "with --device cuda: keep the images on the GPU and make batches there (auto: when they take at most "
+                  "1 GiB; on; off)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   cmd->add_option("--logdir", a->logdir, "run directory: TensorBoard events, metrics.csv and checkpoints/ "
                                           "(none written without it); one run at a time");
   cmd->add_option("--summary-json", a->summary_json, "write val_loss, val_acc, epochs, seconds, samples_per_s "

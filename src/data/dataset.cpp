@@ -94,6 +94,7 @@ std::vector<int64_t> Dataset::rows_of(const at::Tensor& positions) const {
 }
 
 at::Tensor Dataset::raw(const at::Tensor& positions) const {
+  if (in_memory() && !images_.is_cpu()) return images_.index_select(0, storage_rows_on_device(positions)).to(at::kCPU);
   const std::vector<int64_t> rows = rows_of(positions);
   const int64_t count = static_cast<int64_t>(rows.size()), sample = channels() * height() * width();
   at::Tensor out = at::empty({count, channels(), height(), width()}, at::kByte);
@@ -113,14 +114,55 @@ int64_t Dataset::size() const { return indices_.defined() ? indices_.numel() : l
 void Dataset::set_normalization(Normalization n) {
   n.validate(channels());
   normalization_ = std::move(n);
+  // Made once, where the batches are made: not rebuilt and copied for every batch.
+  if (normalization_.enabled()) {
+    normalization_mean_ = channel_tensor(normalization_.mean, channels()).to(device());
+    normalization_std_ = channel_tensor(normalization_.std, channels()).to(device());
+  } else {
+    normalization_mean_ = normalization_std_ = at::Tensor();
+  }
+}
+
+c10::Device Dataset::device() const { return in_memory() ? images_.device() : c10::Device(c10::kCPU); }
+
+Dataset Dataset::to(c10::Device device) const {
+  if (device == this->device()) return *this;
+  GLASSBOX_CHECK(in_memory(), "dataset: images decoded per batch cannot be moved to ", device.str(),
+                 "; expected images held in memory");
+  Dataset out = *this;
+  out.images_ = images().to(device);
+  out.labels_ = labels().to(device);
+  out.indices_ = at::Tensor();
+  out.set_normalization(normalization_);
+  return out;
+}
+
+at::Tensor Dataset::storage_rows_on_device(const at::Tensor& positions) const {
+  GLASSBOX_CHECK(positions.dim() == 1 && positions.scalar_type() == at::kLong, "dataset: positions must be a ",
+                 "one-dimensional int64 tensor");
+  const at::Tensor p = positions.to(images_.device());
+  // Checked on the device: index_select would otherwise read outside the storage.
+  at::_assert_async(at::logical_and(p >= 0, p < size()).all());
+  return indices_.defined() ? indices_.index_select(0, p) : p;
+}
+
+Batch Dataset::batch_on_device(const at::Tensor& positions) const {
+  const at::Tensor rows = storage_rows_on_device(positions);
+  Batch b;
+  // The CPU path's conversion (a float times 1/255), so that batches agree to the bit.
+  b.x = images_.index_select(0, rows).to(at::kFloat).mul_(1.0f / 255.0f);
+  b.y = labels_.index_select(0, rows);
+  if (normalization_.enabled()) b.x = b.x.sub_(normalization_mean_).div_(normalization_std_);
+  return b;
 }
 
 Batch Dataset::batch(const at::Tensor& positions) const {
+  if (in_memory() && !images_.is_cpu()) return batch_on_device(positions);
   Batch b;
   if (!in_memory()) {
     b.x = raw(positions).to(at::kFloat).mul_(1.0f / 255.0f);  // as the in-memory path converts, to the last bit
     b.y = labels_.index_select(0, at::tensor(rows_of(positions), at::kLong));
-    if (normalization_.enabled()) b.x = normalization_.apply(b.x).contiguous();
+    if (normalization_.enabled()) b.x = b.x.sub_(normalization_mean_).div_(normalization_std_);
     return b;
   }
   const std::vector<int64_t> rows = rows_of(positions);
@@ -148,7 +190,7 @@ Batch Dataset::batch(const at::Tensor& positions) const {
     for (int64_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) * scale;
     y[i] = all_labels[rows[i]];
   }
-  if (normalization_.enabled()) b.x = normalization_.apply(b.x).contiguous();
+  if (normalization_.enabled()) b.x = b.x.sub_(normalization_mean_).div_(normalization_std_);
   return b;
 }
 
@@ -174,7 +216,8 @@ Dataset Dataset::subset(const at::Tensor& positions) const {
                    size(), " samples");
   }
   Dataset view = *this;
-  view.indices_ = indices_.defined() ? indices_.index_select(0, p) : p.clone();
+  const at::Tensor here = p.to(device());
+  view.indices_ = indices_.defined() ? indices_.index_select(0, here) : here.clone();
   return view;
 }
 

@@ -194,6 +194,7 @@ void quiet_libtorch_log() {
 #ifdef C10_USE_GLOG
   FLAGS_minloglevel = std::max<int>(FLAGS_minloglevel, google::GLOG_FATAL);
 #endif
+  using namespace c10;  // the flag is global, or in c10, depending on how LibTorch was built
   FLAGS_caffe2_log_level = std::max<int>(FLAGS_caffe2_log_level, 3);  // c10's own logging: FATAL only
 }
 

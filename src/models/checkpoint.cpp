@@ -28,7 +28,8 @@ std::string libtorch_reason(const c10::Error& e) { return printable_excerpt(firs
 std::unique_ptr<torch::serialize::InputArchive> parse_archive(const std::string& bytes, const std::string& path) {
   auto archive = std::make_unique<torch::serialize::InputArchive>();
   try {
-    archive->load_from(bytes.data(), bytes.size());
+    // Onto the CPU whatever device wrote it: a checkpoint saved from a GPU loads on a machine without one.
+    archive->load_from(bytes.data(), bytes.size(), c10::Device(c10::kCPU));
   } catch (const c10::Error& e) {
     throw Error(path + ": not a readable checkpoint (" + libtorch_reason(e) + ")");
   } catch (const std::exception& e) {  // the TorchScript importer's ErrorReport is not a c10::Error

@@ -1,5 +1,7 @@
 #include "glassbox/train/data-parallel.h"
 
+#include "optimizer-state.h"
+
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -63,8 +65,9 @@ void DataParallel::broadcast_state(models::ModuleClassifier& model, torch::optim
   distributed::broadcast_bytes(c, bytes, 0, "optimizer state");
   if (c.rank() != 0) {
     torch::serialize::InputArchive archive;
-    archive.load_from(bytes.data(), bytes.size());
+    archive.load_from(bytes.data(), bytes.size(), c10::Device(c10::kCPU));
     optimizer.load(archive);
+    if (!state.empty()) move_optimizer_state(optimizer, state.front().device());
   }
 }
 
@@ -146,8 +149,8 @@ void DataParallel::launch_ready_buckets() {
   }
 }
 
-double DataParallel::finish_step() {
-  if (world_size() == 1) return 0;
+at::Tensor DataParallel::finish_step() {
+  GLASSBOX_CHECK(world_size() > 1, "DataParallel: finish_step in a world of one");
   armed_ = false;
   const auto start = Clock::now();
   // Without overlap (or for parameters backward did not reach): gradients are copied in now.
@@ -173,7 +176,7 @@ double DataParallel::finish_step() {
   }
   wait_seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
   const at::Tensor& first = buckets_.front()->flat;
-  return first[first.size(0) - 1].item<double>();
+  return first.narrow(0, first.size(0) - 1, 1).squeeze(0);
 }
 
 }  // namespace glassbox::train

@@ -14,14 +14,14 @@ void Progress::start_epoch(int64_t epoch, int64_t max_epochs, int64_t batches) {
   epoch_start_ = last_draw_ = std::chrono::steady_clock::now();
 }
 
-void Progress::update(int64_t batch, int64_t samples, double loss) {
+void Progress::update(int64_t batch, int64_t samples, const std::function<double()>& loss) {
   samples_ = samples;
-  loss_ = loss;
   if (!enabled_ || !terminal_) return;
   const auto now = std::chrono::steady_clock::now();
   // Redraw at most 10 times a second: the terminal must not slow training.
   if (batch + 1 < batches_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
+  loss_ = loss();
   const double seconds = std::chrono::duration<double>(now - epoch_start_).count();
   const int width = 24;
   const int filled = static_cast<int>(width * (batch + 1) / std::max<int64_t>(batches_, 1));

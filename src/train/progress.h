@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 namespace glassbox::train {
@@ -12,7 +13,8 @@ class Progress {
  public:
   Progress(bool enabled, std::FILE* out = stderr);
   void start_epoch(int64_t epoch, int64_t max_epochs, int64_t batches);
-  void update(int64_t batch, int64_t samples, double loss);
+  // `loss` is called only when the bar is redrawn (reading a loss on a GPU waits for it).
+  void update(int64_t batch, int64_t samples, const std::function<double()>& loss);
   void end_epoch(const std::string& summary);
 
  private:

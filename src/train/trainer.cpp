@@ -16,6 +16,7 @@
 #include "glassbox/util/error.h"
 #include "glassbox/util/device.h"
 #include "glassbox/util/threads.h"
+#include "optimizer-state.h"
 #include "progress.h"
 
 namespace F = torch::nn::functional;
@@ -34,6 +35,17 @@ double learning_rate(const TrainerOptions& o, const models::ModuleClassifier& mo
 }
 
 // Options already validated (validate_options).
+}  // namespace
+
+DataResidence parse_data_residence(const std::string& name) {
+  if (name == "auto") return DataResidence::automatic;
+  if (name == "on") return DataResidence::device;
+  if (name == "off") return DataResidence::host;
+  throw Error("data_residence '" + printable_excerpt(name) + "': expected auto, on or off");
+}
+
+namespace {
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, const models::ModuleClassifier& model,
                                                         std::vector<at::Tensor> params) {
   const double lr = learning_rate(o, model);
@@ -61,15 +73,18 @@ std::map<std::string, double> evaluate_on(models::Classifier& model, const data:
   const at::Tensor indices = ranks ? ranks->shard_without_padding(d.size()) : at::Tensor();
   const int64_t n = indices.defined() ? indices.size(0) : d.size();
   const int64_t bs = std::max<int64_t>(1, batch_size);
-  double loss_sum = 0, correct = 0;
+  // Summed on the device and read once: a read per batch would wait for the device each time.
+  at::Tensor sums = at::zeros({2}, at::TensorOptions(at::kDouble).device(device));
   for (int64_t begin = 0; begin < n; begin += bs) {
     const int64_t end = std::min(n, begin + bs);
     data::Batch b = indices.defined() ? d.batch(indices.slice(0, begin, end)) : d.batch(begin, end);
     const at::Tensor x = b.x.to(device), y = b.y.to(device);
     const at::Tensor logits = model.forward(x);
-    loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
-    correct += double(logits.argmax(1).eq(y).sum().item<int64_t>());
+    sums[0] += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    sums[1] += logits.argmax(1).eq(y).sum();
   }
+  const at::Tensor host = sums.to(at::kCPU);
+  double loss_sum = host[0].item<double>(), correct = host[1].item<double>();
   if (ranks) {
     ranks->communicator().set_activity("validation");
     const std::vector<double> total = distributed::all_reduce_sum(ranks->communicator(), {loss_sum, correct}, "validation metrics");
@@ -85,20 +100,22 @@ class FitRun {
   FitRun(const TrainerOptions& options, const std::vector<std::shared_ptr<Callback>>& callbacks,
          std::shared_ptr<Logger> logger, DataParallel* ranks, models::ModuleClassifier& model,
          const data::Dataset& train, const data::Dataset& val)
-      : o_(options), callbacks_(callbacks), logger_(std::move(logger)), ranks_(ranks), model_(model), train_(train),
-        val_(val), device_(options.device()), progress_(options.progress() && !options.quiet() && writes()) {}
+      : o_(options), callbacks_(callbacks), logger_(std::move(logger)), ranks_(ranks), model_(model), train_(&train),
+        val_(&val), device_(options.device()), progress_(options.progress() && !options.quiet() && writes()) {}
 
   bool writes() const { return ranks_ == nullptr || ranks_->writes(); }
 
   void setup(const models::CheckpointFile* resume) {
     if (writes() && !o_.checkpoint_dir().empty()) ensure_writable_directory(o_.checkpoint_dir());
     model_.to(device_);
+    place_data();
     optimizer_ = make_optimizer(o_, model_, model_.parameters());
     std::optional<models::CheckpointFile> opened;
     if (resume == nullptr && !o_.resume_from().empty()) resume = &opened.emplace(o_.resume_from());
     if (resume != nullptr) {
       resume->load_weights(model_);
       resume->load_optimizer_state(*optimizer_);
+      move_optimizer_state(*optimizer_, device_);
       const models::CheckpointMeta& resumed = resume->meta();
       start_epoch_ = resumed.epoch;
       step_ = resumed.global_step;
@@ -108,22 +125,36 @@ class FitRun {
     }
     if (ranks_ != nullptr) {
       ranks_->communicator().set_activity("setup");
-      distributed::check_equal_across_ranks(ranks_->communicator(), {{"the training set's size", train_.size()},
-                                                                     {"the validation set's size", val_.size()},
+      distributed::check_equal_across_ranks(ranks_->communicator(), {{"the training set's size", train_->size()},
+                                                                     {"the validation set's size", val_->size()},
                                                                      {"the resumed epoch", start_epoch_},
                                                                      {"the resumed step", step_}});
       ranks_->broadcast_state(model_, *optimizer_);
       ranks_->attach(model_.parameters());
     }
     meta_.model = model_.options();
-    meta_.class_names = train_.class_names();
+    meta_.class_names = train_->class_names();
     meta_.class_names.resize(static_cast<size_t>(model_.num_classes()));
-    for (size_t c = train_.class_names().size(); c < meta_.class_names.size(); ++c) meta_.class_names[c] = std::to_string(c);
-    meta_.normalization = train_.normalization();
-    meta_.preprocess = train_.preprocess();
+    for (size_t c = train_->class_names().size(); c < meta_.class_names.size(); ++c) meta_.class_names[c] = std::to_string(c);
+    meta_.normalization = train_->normalization();
+    meta_.preprocess = train_->preprocess();
     meta_.optimizer = optimizer_name(o_.optimizer());
     meta_.learning_rate = learning_rate(o_, model_);
     meta_.seed = o_.seed();
+  }
+
+  // On a GPU, in-memory data move there once (DataResidence), instead of a copy per batch.
+  void place_data() {
+    if (device_.is_cpu() || o_.data_residence() == DataResidence::host) return;
+    const bool in_memory = train_->in_memory() && val_->in_memory();
+    const int64_t sample = train_->channels() * train_->height() * train_->width();
+    const int64_t bytes = (train_->size() + val_->size()) * sample;
+    if (o_.data_residence() == DataResidence::device)
+      GLASSBOX_CHECK(in_memory, "data_residence on: the images are decoded per batch; expected images held in memory");
+    else if (!in_memory || bytes > o_.device_data_max_bytes())
+      return;
+    train_ = &train_on_device_.emplace(train_->to(device_));
+    val_ = &val_on_device_.emplace(val_->to(device_));
   }
 
   FitResult run(const models::CheckpointFile* resume) {
@@ -133,7 +164,7 @@ class FitRun {
     for (int64_t epoch = start_epoch_; epoch < o_.max_epochs(); ++epoch) {
       for (auto& cb : callbacks_) cb->on_train_epoch_start({model_, epoch, step_, logger_});
       const double train_loss = train_epoch(epoch);
-      std::map<std::string, double> metrics = evaluate_on(model_, val_, device_, o_.eval_batch_size(), ranks_);
+      std::map<std::string, double> metrics = evaluate_on(model_, *val_, device_, o_.eval_batch_size(), ranks_);
       metrics["train_loss_epoch"] = train_loss;
       metrics["epoch"] = double(epoch);
       metrics["lr"] = optimizer_->param_groups().front().options().get_lr();
@@ -172,50 +203,70 @@ class FitRun {
   double train_epoch(int64_t epoch) {
     model_.train(true);
     const auto epoch_start = Clock::now();
-    const at::Tensor order = data::epoch_order(train_.size(), o_.seed(), epoch);
-    const at::Tensor mine = ranks_ ? ranks_->shard(order) : order;
+    const at::Tensor order = data::epoch_order(train_->size(), o_.seed(), epoch);
+    // On the data's device once an epoch, so that each batch's positions need no copy.
+    const at::Tensor mine = (ranks_ ? ranks_->shard(order) : order).to(train_->device());
     const int64_t n = mine.size(0), bs = o_.batch_size(), world = ranks_ ? ranks_->world_size() : 1;
     const int64_t batches = (n + bs - 1) / bs;
     progress_.start_epoch(epoch, o_.max_epochs(), batches);
-    double loss_sum = 0;
+    // The epoch's loss is summed on the device; a step's loss is read only where a log line, the
+    // progress bar or the divergence check needs it, so the host never waits for the device per step.
+    at::Tensor loss_sum = at::zeros({}, at::TensorOptions(at::kDouble).device(device_));
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * bs, end = std::min(n, begin + bs);
-      data::Batch batch = train_.batch(mine.slice(0, begin, end));
-      const at::Tensor x = batch.x.to(device_), y = batch.y.to(device_);
+      data::Batch batch = train_->batch(mine.slice(0, begin, end));
+      const at::Tensor x = to_device(batch.x), y = to_device(batch.y);
       const at::Tensor logits = model_.forward(x);
       const at::Tensor loss = F::cross_entropy(logits, y);
       // Drop the gradients rather than zero them (as zero_grad(set_to_none=True)): backward then
       // hands over its fresh gradient tensors instead of adding into zeroed ones.
       for (auto& group : optimizer_->param_groups())
         for (auto& p : group.params()) p.mutable_grad() = at::Tensor();
-      double loss_value;
+      at::Tensor step_loss;  // this step's mean loss over every rank's batch, on the device
       if (ranks_ != nullptr) {
         ranks_->communicator().set_activity(fmt_activity(epoch, step_ + 1));
         ranks_->begin_step(loss);
         loss.backward();
-        loss_value = ranks_->finish_step();  // every rank's mean: the same on all
+        step_loss = ranks_->finish_step();
       } else {
         loss.backward();
-        loss_value = loss.item<double>();
+        step_loss = loss.detach();
       }
       optimizer_->step();
       ++step_;
-      GLASSBOX_CHECK(std::isfinite(loss_value), "training diverged at epoch ", epoch, " step ", step_, ": loss ",
-                     loss_value, " (try a lower --lr)");
-      loss_sum += loss_value * double(end - begin);
+      loss_sum.add_(step_loss, double(end - begin));
       // Every n steps, and the epoch's last step so that short epochs are logged too.
-      if (step_ % std::max<int64_t>(1, o_.log_every_n_steps()) == 0 || b + 1 == batches)
-        logger_->log_metrics({{"train_loss_step", loss_value}}, step_);
+      if (step_ % std::max<int64_t>(1, o_.log_every_n_steps()) == 0 || b + 1 == batches) {
+        const double value = step_loss.item<double>();
+        check_finite(value, epoch);
+        logger_->log_metrics({{"train_loss_step", value}}, step_);
+      }
       if (!callbacks_.empty()) {
         const at::Tensor detached = logits.detach();
-        const BatchContext ctx{model_, x, y, detached, loss_value, b, step_, epoch, logger_};
+        const BatchContext ctx{model_, x, y, detached, step_loss, b, step_, epoch, logger_};
         for (auto& cb : callbacks_) cb->on_train_batch_end(ctx);
       }
-      progress_.update(b, end * world, loss_value);  // every rank's samples: the run's throughput
+      progress_.update(b, end * world, [&] { return step_loss.item<double>(); });  // every rank's samples
     }
     train_seconds_ += seconds_since(epoch_start);
     train_samples_ += n * world;
-    return loss_sum / double(n);
+    const double mean = loss_sum.item<double>() / double(n);
+    check_finite(mean, epoch);
+    return mean;
+  }
+
+  // A batch made on the host reaches a GPU from pinned memory without making the host wait for the copy.
+  at::Tensor to_device(const at::Tensor& t) const {
+    if (t.device() == device_) return t;
+    if (device_.is_cuda() && t.is_cpu()) return t.pin_memory().to(t.options().device(device_), /*non_blocking=*/true);
+    return t.to(device_);
+  }
+
+  // A loss that is NaN or infinite: training diverged by this step (steps are read now and then, not
+  // each one).
+  void check_finite(double loss, int64_t epoch) const {
+    GLASSBOX_CHECK(std::isfinite(loss), "training diverged at epoch ", epoch, " by step ", step_, ": loss ", loss,
+                   " (try a lower --lr)");
   }
 
   static std::string fmt_activity(int64_t epoch, int64_t step) {
@@ -232,10 +283,10 @@ class FitRun {
     meta_.global_step = step_;
     meta_.metrics = metrics;
     meta_.metrics["best_val_loss"] = best_val_loss_;
-    model_.to(c10::kCPU);  // checkpoints are device-neutral
+    // Serialised from where the weights are (the archive copies each tensor's bytes out); loading maps
+    // them to the CPU, so checkpoints stay device-neutral without moving the model back and forth.
     save_checkpoint(result_.last_checkpoint, model_, optimizer_.get(), meta_);
     if (best) save_checkpoint(result_.best_checkpoint, model_, optimizer_.get(), meta_);
-    model_.to(device_);
   }
 
   const TrainerOptions& o_;
@@ -243,8 +294,9 @@ class FitRun {
   std::shared_ptr<Logger> logger_;
   DataParallel* ranks_;
   models::ModuleClassifier& model_;
-  const data::Dataset& train_;
-  const data::Dataset& val_;
+  const data::Dataset* train_;  // the caller's, or their copies on the device
+  const data::Dataset* val_;
+  std::optional<data::Dataset> train_on_device_, val_on_device_;
   const c10::Device device_;
   Progress progress_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
@@ -275,6 +327,7 @@ void validate_options(const TrainerOptions& o) {
   GLASSBOX_CHECK(o.threads() >= 0 && o.threads() <= max_threads(), "threads ", o.threads(), ": expected 0 (one per core) to ",
                  max_threads());
   check_device(o.device());
+  GLASSBOX_CHECK(o.device_data_max_bytes() >= 0, "device_data_max_bytes ", o.device_data_max_bytes(), ": expected >= 0");
 }
 
 Trainer::Trainer(TrainerOptions options) : options_(std::move(options)), loggers_(std::make_shared<LoggerList>()) {}

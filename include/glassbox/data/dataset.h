@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <cstdint>
 #include <memory>
@@ -46,6 +47,12 @@ class Dataset {
   int64_t width() const { return shape_[2]; }
   // Whether the pixels are in memory (false: decoded per batch).
   bool in_memory() const { return images_.defined(); }
+  // Where the pixels are: the CPU, or a GPU after to().
+  c10::Device device() const;
+  // This view with its pixels and labels on `device` (in-memory datasets only; a copy of the view's
+  // rows): its batches are then gathered, converted and normalised there, so a GPU never waits for the
+  // host. Batches equal the CPU's to the bit (the same conversion). On the view's own device: itself.
+  Dataset to(c10::Device device) const;
   int64_t num_classes() const { return num_classes_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
   const Normalization& normalization() const { return normalization_; }
@@ -55,7 +62,8 @@ class Dataset {
   const Preprocess& preprocess() const { return preprocess_; }
   void set_preprocess(Preprocess p) { preprocess_ = std::move(p.normalize({})); }
 
-  // The samples of this view at `positions` (0-based within this view), as model input.
+  // The samples of this view at `positions` (0-based within this view), as model input, on device().
+  // Positions outside the view are an error (on a GPU, checked there without waiting for it).
   Batch batch(const at::Tensor& positions) const;
   // Contiguous range [begin, end) of this view.
   Batch batch(int64_t begin, int64_t end) const;
@@ -74,6 +82,8 @@ class Dataset {
   // Storage rows of this view's positions, checked to be in range.
   std::vector<int64_t> rows_of(const at::Tensor& positions) const;
   void check(int64_t num_classes);
+  Batch batch_on_device(const at::Tensor& positions) const;
+  at::Tensor storage_rows_on_device(const at::Tensor& positions) const;
 
   at::Tensor images_;   // uint8 N x C x H x W, full storage; undefined when decoded from source_
   std::shared_ptr<const SampleSource> source_;
@@ -84,6 +94,7 @@ class Dataset {
   int64_t num_classes_ = 0;
   std::vector<std::string> class_names_;
   Normalization normalization_;
+  at::Tensor normalization_mean_, normalization_std_;  // normalization_ as 1 x C x 1 x 1 tensors on device()
   Preprocess preprocess_;
 };
 

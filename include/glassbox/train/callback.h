@@ -19,7 +19,9 @@ struct BatchContext {
   const at::Tensor& x;       // the batch's input, as the model saw it
   const at::Tensor& y;       // its labels
   const at::Tensor& logits;  // the model's output for it, detached
-  double loss;
+  // The step's mean loss (over every rank's batch), a detached 0-dim tensor on the training device:
+  // reading it (loss.item<double>()) waits for the device, so read it only when it is needed.
+  const at::Tensor& loss;
   int64_t batch_index;       // within the epoch
   int64_t global_step;       // optimizer steps taken so far, this batch's included
   int64_t epoch;

@@ -60,8 +60,9 @@ class DataParallel {
   void attach(std::vector<at::Tensor> parameters);
   void detach();  // removes the gradient hooks attach() placed (also on destruction)
   void begin_step(const at::Tensor& loss);
-  // Waits for every bucket; each parameter's .grad is then the mean over ranks. Returns the mean loss.
-  double finish_step();
+  // Waits for every bucket; each parameter's .grad is then the mean over ranks. Returns the mean loss
+  // over ranks, a 0-dim tensor on the communicator's device (not read here: reading waits for it).
+  at::Tensor finish_step();
 
   // Time this rank spent in gradient all-reduce that did not overlap compute (waiting in finish_step,
   // or all of it without overlap), in seconds, since attach().

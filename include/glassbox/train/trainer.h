@@ -27,6 +27,14 @@ enum class OptimizerKind { adam, sgd };
 OptimizerKind parse_optimizer(const std::string& name);  // "adam" | "sgd"
 const char* optimizer_name(OptimizerKind kind);
 
+// Where in-memory training and validation data live when the model trains on a GPU.
+enum class DataResidence {
+  automatic,  // on the device when they take at most device_data_max_bytes
+  device,     // on the device (an error for images decoded per batch)
+  host,       // on the host: each batch is gathered there and copied over
+};
+DataResidence parse_data_residence(const std::string& name);  // "auto" | "on" | "off"
+
 struct TrainerOptions {
   GLASSBOX_ARG(int64_t, max_epochs) = 1;
   GLASSBOX_ARG(int64_t, batch_size) = 64;
@@ -39,6 +47,10 @@ struct TrainerOptions {
   GLASSBOX_ARG(uint64_t, seed) = 0;
   GLASSBOX_ARG(int, threads) = 0;                 // 0 = one per core
   GLASSBOX_ARG(c10::Device, device) = c10::Device(c10::kCPU);  // util/device.h parses names
+  // On a GPU: batches gathered and converted there from data held there, so the GPU never waits for the
+  // host (fashion-mnist's uint8 images are 47 MB).
+  GLASSBOX_ARG(DataResidence, data_residence) = DataResidence::automatic;
+  GLASSBOX_ARG(int64_t, device_data_max_bytes) = int64_t(1) << 30;  // automatic's bound: 1 GiB
   // Where best.ckpt and last.ckpt go; empty = no checkpoints.
   GLASSBOX_ARG(std::string, checkpoint_dir);
   // A checkpoint to continue from: its weights, optimizer state, epoch and step.
