@@ -16,21 +16,13 @@
 #include "glassbox/distributed/process-group.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/train/trainer.h"
+#include "band-images.h"
 #include "glassbox/util/error.h"
 
 using namespace glassbox;
 
 namespace {
 
-// Three classes of 12x12 images: a bright band at the top, middle or bottom, over noise. The same on
-// every rank (a fixed seed), as every rank of a real run reads the same files.
-data::Dataset bands(int64_t n, uint64_t seed) {
-  at::manual_seed(seed);
-  const at::Tensor labels = at::randint(0, 3, {n}, at::kLong);
-  at::Tensor images = at::rand({n, 1, 12, 12}).mul_(90);
-  for (int64_t k = 0; k < 3; ++k) images.narrow(2, 4 * k, 4).add_(labels.eq(k).to(at::kFloat).view({n, 1, 1, 1}) * 140);
-  return data::Dataset(images.to(at::kByte), labels, 3);
-}
 
 }  // namespace
 
@@ -54,7 +46,7 @@ int main(int argc, char** argv) try {
                                                      .master_addr(env.master_addr)
                                                      .master_port(env.master_port))
                                      .timeout(std::chrono::seconds(60)));
-  const data::Dataset train = bands(1024, 1), val = bands(200, 2);
+  const data::Dataset train = glassbox::testing::band_images(1024, 1), val = glassbox::testing::band_images(200, 2);
   // Rank 0's initial weights reach the others by broadcast: give the others different ones, so that a
   // missing broadcast shows.
   torch::manual_seed(3 + static_cast<uint64_t>(world->rank()));

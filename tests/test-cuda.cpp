@@ -19,6 +19,7 @@
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/train/trainer.h"
+#include "band-images.h"
 #include "test-support.h"
 
 using namespace glassbox;
@@ -32,14 +33,6 @@ namespace {
 
 const c10::Device kGpu(c10::kCUDA, 0);
 
-// Three classes of 12x12 images: a bright band at the top, middle or bottom, over noise.
-data::Dataset bands(int64_t n, uint64_t seed) {
-  at::manual_seed(seed);
-  const at::Tensor labels = at::randint(0, 3, {n}, at::kLong);
-  at::Tensor images = at::rand({n, 1, 12, 12}).mul_(90);
-  for (int64_t k = 0; k < 3; ++k) images.narrow(2, 4 * k, 4).add_(labels.eq(k).to(at::kFloat).view({n, 1, 1, 1}) * 140);
-  return data::Dataset(images.to(at::kByte), labels, 3);
-}
 
 std::unique_ptr<models::ModuleClassifier> small_cnn(uint64_t seed) {
   torch::manual_seed(seed);
@@ -74,7 +67,7 @@ struct RecordingLogger : train::Logger {
 
 TEST(Cuda, BatchesMadeOnTheDeviceEqualTheHostsToTheBit) {
   REQUIRE_CUDA();
-  data::Dataset d = bands(300, 1);
+  data::Dataset d = glassbox::testing::band_images(300, 1);
   d.set_normalization(d.compute_normalization());
   const data::Dataset view = d.subset(at::arange(10, 250, at::kLong));
   const data::Dataset resident = view.to(kGpu);
@@ -90,7 +83,7 @@ TEST(Cuda, BatchesMadeOnTheDeviceEqualTheHostsToTheBit) {
 TEST(Cuda, TrainingMatchesTheCpuWithDataOnTheDeviceOrNot) {
   REQUIRE_CUDA();
   at::globalContext().setDeterministicCuDNN(true);
-  const data::Dataset train = bands(512, 1), val = bands(128, 2);
+  const data::Dataset train = glassbox::testing::band_images(512, 1), val = glassbox::testing::band_images(128, 2);
   auto options = [](c10::Device device) {
     return train::TrainerOptions().max_epochs(2).batch_size(32).optimizer(train::OptimizerKind::sgd).learning_rate(0.05)
         .seed(4).threads(1).quiet(true).device(device);
@@ -109,7 +102,7 @@ TEST(Cuda, TrainingMatchesTheCpuWithDataOnTheDeviceOrNot) {
 TEST(Cuda, ResumeOnTheGpuAndCheckpointsLoadOnTheCpu) {
   REQUIRE_CUDA();
   at::globalContext().setDeterministicCuDNN(true);
-  const data::Dataset train = bands(300, 4), val = bands(60, 5);
+  const data::Dataset train = glassbox::testing::band_images(300, 4), val = glassbox::testing::band_images(60, 5);
   const std::string dir = glassbox::testing::scratch_dir("cuda-resume");
   auto options = [&](int64_t epochs, const std::string& ckpt) {
     return train::TrainerOptions().max_epochs(epochs).batch_size(16).seed(11).threads(1).quiet(true).device(kGpu)
@@ -133,7 +126,7 @@ TEST(Cuda, EveryAttributionMethodMatchesTheCpu) {
   auto cpu = small_cnn(7);
   auto gpu = small_cnn(7);
   gpu->to(kGpu);
-  const data::Batch b = bands(4, 3).batch(0, 4);
+  const data::Batch b = glassbox::testing::band_images(4, 3).batch(0, 4);
   const at::Tensor targets = at::tensor(std::vector<int64_t>{0, 1, 2, 1}, at::kLong);
   for (const explain::AttributionMethod* method : explain::attribution_methods()) {
     SCOPED_TRACE(method->name());
@@ -157,7 +150,7 @@ TEST(Cuda, MorphAndMiningMatchTheCpu) {
   auto cpu = small_cnn(5);
   auto gpu = small_cnn(5);
   gpu->to(kGpu);
-  const data::Dataset d = bands(500, 6);
+  const data::Dataset d = glassbox::testing::band_images(500, 6);
   const explain::MiningResult a = explain::mine_confusion(*cpu, d, explain::MiningOptions().top(20));
   const explain::MiningResult g = explain::mine_confusion(*gpu, d, explain::MiningOptions().top(20));
   EXPECT_TRUE(at::equal(a.pair_counts, g.pair_counts));
@@ -174,7 +167,7 @@ TEST(Cuda, MorphAndMiningMatchTheCpu) {
 
 TEST(Cuda, CallbacksDrawFromGpuBatches) {
   REQUIRE_CUDA();
-  const data::Dataset train = bands(256, 8), val = bands(64, 9);
+  const data::Dataset train = glassbox::testing::band_images(256, 8), val = glassbox::testing::band_images(64, 9);
   auto model = small_cnn(1);
   train::Trainer trainer(train::TrainerOptions().max_epochs(1).batch_size(32).threads(1).quiet(true).device(kGpu));
   auto logger = std::make_shared<RecordingLogger>();
