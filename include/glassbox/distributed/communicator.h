@@ -1,6 +1,6 @@
 // The collectives glassbox's distributed work needs, behind one small interface: c10d's ProcessGroup
 // C++ API differs between LibTorch 1.13 and 2.x (2.x moved the operations to backends), so only one
-// file (src/distributed/gloo-communicator.cpp) speaks to c10d, and everything else to this.
+// file (src/distributed/process-group.cpp) speaks to c10d, and everything else to this.
 #pragma once
 
 #include <ATen/core/Tensor.h>
