@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "glassbox/distributed/local-launcher.h"
+#include "glassbox/train/data-parallel.h"
 #include "glassbox/models/checkpoint.h"
 #include "test-support.h"
 
@@ -339,4 +341,55 @@ TEST(Distributed, TwoNodesAndAFileRendezvousOnLoopback) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_LE(max_abs_difference(one, checkpoint_weights(dir + "/file/checkpoints/last.ckpt")), 1e-5);
   EXPECT_FALSE(fs::exists(dir + "/rdv"));
+}
+
+namespace {
+
+// A rank of a world that never communicates: enough for what is decided locally (a shard).
+struct NoCollectives : glassbox::distributed::Communicator {
+  NoCollectives(int rank, int world) : rank_(rank), world_(world) {}
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_; }
+  void broadcast(at::Tensor&, int, const char*) override { ADD_FAILURE() << "no collectives here"; }
+  void all_reduce_sum(at::Tensor&, const char*) override { ADD_FAILURE() << "no collectives here"; }
+  std::unique_ptr<glassbox::distributed::PendingCollective> start_all_reduce_sum(at::Tensor, const char*) override {
+    ADD_FAILURE() << "no collectives here";
+    return nullptr;
+  }
+  std::vector<at::Tensor> all_gather(const at::Tensor&, const char*) override {
+    ADD_FAILURE() << "no collectives here";
+    return {};
+  }
+  void barrier(const char*) override { ADD_FAILURE() << "no collectives here"; }
+  int rank_, world_;
+};
+
+}  // namespace
+
+TEST(Distributed, ShardsAreDistributedSamplersShards) {
+  // PyTorch's DistributedSampler (shuffle off, so that it shards the order it is given) computes the truth,
+  // over an order that is a permutation, for worlds larger and smaller than the data.
+  for (const auto& [n, world] : std::vector<std::pair<int, int>>{{10, 3}, {12, 4}, {7, 2}, {2, 5}, {1, 3}, {64, 7}}) {
+    SCOPED_TRACE(std::to_string(n) + " samples, " + std::to_string(world) + " ranks");
+    at::manual_seed(n * 100 + world);
+    const at::Tensor order = at::randperm(n, at::kLong);
+    std::string order_list;
+    for (int64_t i = 0; i < n; ++i) order_list += std::to_string(order[i].item<int64_t>()) + ",";
+    const auto r = run_command("/usr/bin/python3 -c 'import torch.utils.data.distributed as d\n"
+                               "order = [" + order_list + "]\n"
+                               "for r in range(" + std::to_string(world) + "):\n"
+                               "  s = d.DistributedSampler(range(" + std::to_string(n) + "), num_replicas=" +
+                               std::to_string(world) + ", rank=r, shuffle=False)\n"
+                               "  print(\" \".join(str(order[i]) for i in s))'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::istringstream lines(r.output);
+    for (int rank = 0; rank < world; ++rank) {
+      std::string line, ours;
+      std::getline(lines, line);
+      glassbox::train::DataParallel parallel(std::make_shared<NoCollectives>(rank, world));
+      const at::Tensor shard = parallel.shard(order);
+      for (int64_t i = 0; i < shard.size(0); ++i) ours += (i ? " " : "") + std::to_string(shard[i].item<int64_t>());
+      EXPECT_EQ(ours, line) << "rank " << rank;
+    }
+  }
 }
