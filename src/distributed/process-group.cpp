@@ -13,6 +13,8 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -31,6 +33,19 @@ std::string first_line(const std::exception& e) {
     if (close != std::string::npos) text = text.substr(close + 2);
   }
   return printable_excerpt(text, 200);
+}
+
+// Why a rendezvous failed, said plainly for the two common cases (c10d's messages list every address it
+// tried), else c10d's first line.
+std::string join_failure(const std::exception& e, const ProcessGroupOptions& o) {
+  const std::string text = first_line(e);
+  const bool tcp = o.rendezvous().kind() == RendezvousKind::tcp;
+  if (tcp && text.find("Address already in use") != std::string::npos)
+    return "port " + std::to_string(o.rendezvous().master_port()) + " is in use on this machine; expected a free "
+           "port (MASTER_PORT, --master-port)";
+  if (tcp && text.find("timed out") != std::string::npos)
+    return fmt::format("no rank 0 answered within {:g} s", double(o.timeout().count()) / 1000) + "; expected rank 0 to serve the rendezvous there (MASTER_ADDR, MASTER_PORT, --dist-timeout)";
+  return text;
 }
 
 std::string where(int rank, int world_size, const std::string& activity) {
@@ -209,7 +224,7 @@ std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
     store = make_store(o);
   } catch (const std::exception& e) {
     throw Error(rendezvous_name(o.rendezvous()) + ": rank " + std::to_string(o.rank()) + " of " +
-                std::to_string(o.world_size()) + " could not join: " + first_line(e));
+                std::to_string(o.world_size()) + " could not join: " + join_failure(e, o));
   }
   try {
     if (o.backend() == Backend::gloo) {
