@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/error.h"
@@ -20,10 +21,13 @@ namespace {
 
 constexpr const char* kLockName = ".glassbox-run.lock";
 
-// What the lock file says about its holder, bounded and printable.
+// What the lock file says about its holder, bounded and printable. A holder that has just taken the
+// lock writes who it is right after: wait for that a little (up to 100 ms) before giving up on it.
 std::string holder_of(int fd) {
   char buf[256];
-  const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  ssize_t n = 0;
+  for (int attempt = 0; attempt < 10 && (n = ::pread(fd, buf, sizeof buf, 0)) <= 0; ++attempt)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (n <= 0) return "another glassbox run";
   std::string text(buf, static_cast<size_t>(n));
   return printable_excerpt(text.substr(0, text.find('\n')), 160);
