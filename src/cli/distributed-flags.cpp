@@ -1,12 +1,7 @@
 #include "distributed-flags.h"
 
 #include <CLI/CLI.hpp>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 
@@ -39,18 +34,8 @@ std::vector<std::string> without_launcher_flags(const std::vector<std::string>& 
 
 // A port this machine cannot listen on: refused before any rank starts.
 void check_port_free(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  const int on = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_ANY);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  const int error = errno;
-  ::close(fd);
-  GLASSBOX_CHECK(ok, "--master-port ", port, ": cannot serve the rendezvous on this machine (", std::strerror(error),
+  const std::string why = distributed::port_unavailable(port);
+  GLASSBOX_CHECK(why.empty(), "--master-port ", port, ": cannot serve the rendezvous on this machine (", why,
                  "), expected a free port");
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "glassbox/distributed/process-group.h"
 #include "glassbox/util/error.h"
 
 extern char** environ;
@@ -78,7 +79,7 @@ bool read_stderr(Rank& r) {
   return true;
 }
 
-std::vector<std::string> environment_for(const LocalLaunchOptions& o, int local_rank) {
+std::vector<std::string> environment_for(const LocalLaunchOptions& o, const Rank& rank) {
   static const char* const kOurs[] = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"};
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -89,9 +90,9 @@ std::vector<std::string> environment_for(const LocalLaunchOptions& o, int local_
     }
     if (!ours) env.emplace_back(*e);
   }
-  env.push_back("RANK=" + std::to_string(o.node_rank() * o.nproc_per_node() + local_rank));
+  env.push_back("RANK=" + std::to_string(rank.global));
   env.push_back("WORLD_SIZE=" + std::to_string(o.nnodes() * o.nproc_per_node()));
-  env.push_back("LOCAL_RANK=" + std::to_string(local_rank));
+  env.push_back("LOCAL_RANK=" + std::to_string(rank.local));
   env.push_back("LOCAL_WORLD_SIZE=" + std::to_string(o.nproc_per_node()));
   env.push_back("MASTER_ADDR=" + o.master_addr());
   env.push_back("MASTER_PORT=" + std::to_string(o.master_port()));
@@ -149,6 +150,26 @@ int severity(const Rank& r) {
   return WEXITSTATUS(r.status) == 2 ? 2 : 1;
 }
 
+// Binds a TCP socket to `address`:`port` and closes it again; port 0 asks for any free port and gets
+// the one bound. Returns 0, or the errno of what failed.
+int bind_probe(uint32_t address, int& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  const int on = 1;
+  if (port != 0) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // as the store will bind it
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = address;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  socklen_t size = sizeof a;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) == 0;
+  const int error = ok ? 0 : errno;
+  ::close(fd);
+  if (ok) port = ntohs(a.sin_port);
+  return error;
+}
+
 }  // namespace
 
 void validate(const LocalLaunchOptions& o) {
@@ -157,23 +178,19 @@ void validate(const LocalLaunchOptions& o) {
   GLASSBOX_CHECK(o.nnodes() >= 1 && o.nnodes() <= 4096, "nnodes ", o.nnodes(), ": expected 1..4096");
   GLASSBOX_CHECK(o.node_rank() >= 0 && o.node_rank() < o.nnodes(), "node_rank ", o.node_rank(), ": expected 0..",
                  o.nnodes() - 1, " (nnodes ", o.nnodes(), ")");
-  GLASSBOX_CHECK(o.master_port() >= 1 && o.master_port() <= 65535, "master_port ", o.master_port(), ": expected 1..65535");
-  GLASSBOX_CHECK(!o.master_addr().empty() && o.master_addr().size() <= 255, "master_addr '",
-                 printable_excerpt(o.master_addr()), "': expected a host name or address");
+  validate(RendezvousOptions().master_addr(o.master_addr()).master_port(o.master_port()));
 }
 
 int free_local_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  GLASSBOX_CHECK(fd >= 0, "cannot pick a port: ", std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
-  ::close(fd);
-  GLASSBOX_CHECK(ok, "cannot pick a port: ", std::strerror(errno));
-  return ntohs(address.sin_port);
+  int port = 0;
+  const int error = bind_probe(htonl(INADDR_LOOPBACK), port);
+  GLASSBOX_CHECK(error == 0, "cannot pick a port: ", std::strerror(error));
+  return port;
+}
+
+std::string port_unavailable(int port) {
+  const int error = bind_probe(htonl(INADDR_ANY), port);
+  return error == 0 ? std::string() : std::strerror(error);
 }
 
 int launch_local_ranks(const std::string& program, const std::vector<std::string>& arguments,
@@ -199,7 +216,7 @@ int launch_local_ranks(const std::string& program, const std::vector<std::string
       Rank& r = ranks[static_cast<size_t>(i)];
       r.local = i;
       r.global = o.node_rank() * o.nproc_per_node() + i;
-      start(r, program, arguments, environment_for(o, i));
+      start(r, program, arguments, environment_for(o, r));
     }
   } catch (const Error&) {
     stop();

@@ -186,7 +186,10 @@ void validate(const ProcessGroupOptions& o) {
   GLASSBOX_CHECK(o.timeout().count() >= 1000, "timeout ", o.timeout().count(), " ms: expected at least 1 s");
   GLASSBOX_CHECK(backend_available(o.backend()), "backend ", backend_name(o.backend()),
                  ": this glassbox was built against a LibTorch without it (expected gloo)");
-  const RendezvousOptions& r = o.rendezvous();
+  validate(o.rendezvous());
+}
+
+void validate(const RendezvousOptions& r) {
   if (r.kind() == RendezvousKind::tcp) {
     GLASSBOX_CHECK(r.master_port() >= 1 && r.master_port() <= 65535, "master_port ", r.master_port(),
                    ": expected 1..65535");

@@ -28,24 +28,12 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-
 // The learning rate in effect: the option, or the architecture's default when it is 0.
 double learning_rate(const TrainerOptions& o, const models::ModuleClassifier& model) {
   return o.learning_rate() > 0 ? o.learning_rate() : models::default_learning_rate(model.options().architecture());
 }
 
 // Options already validated (validate_options).
-}  // namespace
-
-DataResidence parse_data_residence(const std::string& name) {
-  if (name == "auto") return DataResidence::automatic;
-  if (name == "on") return DataResidence::device;
-  if (name == "off") return DataResidence::host;
-  throw Error("data_residence '" + printable_excerpt(name) + "': expected auto, on or off");
-}
-
-namespace {
-
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, const models::ModuleClassifier& model,
                                                         std::vector<at::Tensor> params) {
   const double lr = learning_rate(o, model);
@@ -317,6 +305,13 @@ OptimizerKind parse_optimizer(const std::string& name) {
 }
 
 const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::sgd ? "sgd" : "adam"; }
+
+DataResidence parse_data_residence(const std::string& name) {
+  if (name == "auto") return DataResidence::automatic;
+  if (name == "on") return DataResidence::device;
+  if (name == "off") return DataResidence::host;
+  throw Error("data_residence '" + printable_excerpt(name) + "': expected auto, on or off");
+}
 
 void validate_options(const TrainerOptions& o) {
   GLASSBOX_CHECK(o.max_epochs() >= 1, "max_epochs ", o.max_epochs(), ": expected at least 1");

@@ -25,6 +25,8 @@ void validate(const LocalLaunchOptions& options);
 
 // The first free TCP port on the loopback interface (for a single machine's rendezvous).
 int free_local_port();
+// Why this machine cannot listen on `port` (strerror's words), or "" when it can.
+std::string port_unavailable(int port);
 
 // Runs `program` with `arguments` once per local rank with RANK, WORLD_SIZE, LOCAL_RANK,
 // LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, and waits. Returns 0 when every rank succeeded;

@@ -45,6 +45,8 @@ struct ProcessGroupOptions {
 // Throws glassbox::Error naming the option (rank, world_size, master_port, file, timeout, backend) when
 // the options cannot work.
 void validate(const ProcessGroupOptions& options);
+// The rendezvous alone: master_addr and master_port (tcp), or the file's directory (file).
+void validate(const RendezvousOptions& options);
 
 // Joins the world; returns when every rank has joined. world_size 1 needs no rendezvous. A port in use,
 // an unreachable master or a missing rank within the timeout: glassbox::Error, one line naming the
