@@ -50,8 +50,7 @@ void run_confused(const ConfusedArgs& a) {
                    "eigencam, scorecam, ...) or none");
   }
   GLASSBOX_CHECK(a.layer.empty() || cam_method, "--layer ", printable_excerpt(a.layer), ": needs a --cam method");
-  const distributed::LaunchEnvironment env = check_distributed(a.distributed);
-  if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
+  const distributed::LaunchEnvironment env = start_ranks_or_continue(a.distributed);
   // Each rank on its own GPU with --device cuda.
   ModelArgs model_args = a.model;
   const c10::Device device = rank_device(parse_device(a.model.device), env);

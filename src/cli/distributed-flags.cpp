@@ -49,30 +49,7 @@ distributed::RendezvousOptions rendezvous_of(const DistributedArgs& a, const dis
   return r.master_addr(env.master_addr).master_port(env.master_port);
 }
 
-}  // namespace
-
-void add_distributed_options(CLI::App& cmd, DistributedArgs& a, bool training) {
-  add_integer(cmd, "--nproc-per-node", a.nproc_per_node, 1, 1024,
-              "ranks to start on this machine (each a process; torchrun's flag)");
-  add_integer(cmd, "--nnodes", a.nnodes, 1, 4096, "machines taking part (run the same command on each)");
-  add_integer(cmd, "--node-rank", a.node_rank, 0, 4095, "this machine, 0..nnodes-1 (0 serves the rendezvous)");
-  cmd.add_option("--master-addr", a.master_addr, "the address of node 0 (default 127.0.0.1)");
-  add_integer(cmd, "--master-port", a.master_port, 1, 65535,
-              "node 0's rendezvous port (default: a free port on one machine, else 29500)");
-  cmd.add_option("--rendezvous", a.rendezvous,
-                 "tcp (a store served by rank 0 at the master address) or file:PATH (a new file on a filesystem "
-                 "every rank shares)")
-      ->capture_default_str();
-  add_real(cmd, "--dist-timeout", a.timeout_seconds, [](double v) { return v >= 1 && v <= 86400; },
-           "seconds in [1, 86400]", "seconds a rank waits for the others before stopping (rendezvous and every "
-                                    "collective)");
-  if (training) {
-    add_real(cmd, "--bucket-cap-mb", a.bucket_cap_mb, [](double v) { return v >= 0 && v <= 1 << 20; },
-             "a size in MiB, 0..1048576", "gradients are all-reduced in buckets of this size (0: one per parameter)");
-    cmd.add_flag("--no-overlap", a.no_overlap, "all-reduce gradients after backward instead of during it");
-  }
-}
-
+// The flags checked with the environment; throws glassbox::Error naming the flag or variable.
 distributed::LaunchEnvironment check_distributed(const DistributedArgs& a) {
   const distributed::LaunchEnvironment env = distributed::read_launch_environment();
   GLASSBOX_CHECK(a.rendezvous == "tcp" || (a.rendezvous.compare(0, 5, "file:") == 0 && a.rendezvous.size() > 5),
@@ -99,11 +76,13 @@ distributed::LaunchEnvironment check_distributed(const DistributedArgs& a) {
   return env;
 }
 
+// True when this process is to start the ranks (--nproc-per-node or --nnodes > 1, not itself a rank).
 bool starts_ranks(const DistributedArgs& a, const distributed::LaunchEnvironment& env) {
   return !env.launched && (a.nproc_per_node > 1 || a.nnodes > 1);
 }
 
-void run_ranks(const DistributedArgs& a) {
+// Starts this machine's ranks and waits; throws ExitStatus with the launcher's status.
+[[noreturn]] void run_ranks(const DistributedArgs& a) {
   distributed::LocalLaunchOptions o;
   o.nproc_per_node(a.nproc_per_node).nnodes(a.nnodes).node_rank(a.node_rank);
   o.master_addr(a.master_addr.empty() ? "127.0.0.1" : a.master_addr);
@@ -112,6 +91,36 @@ void run_ranks(const DistributedArgs& a) {
   else if (a.node_rank == 0 && a.rendezvous == "tcp") check_port_free(port);
   o.master_port(port);
   throw ExitStatus{distributed::launch_local_ranks("/proc/self/exe", without_launcher_flags(command_line()), o)};
+}
+
+}  // namespace
+
+void add_distributed_options(CLI::App& cmd, DistributedArgs& a, bool training) {
+  add_integer(cmd, "--nproc-per-node", a.nproc_per_node, 1, 1024,
+              "ranks to start on this machine (each a process; torchrun's flag)");
+  add_integer(cmd, "--nnodes", a.nnodes, 1, 4096, "machines taking part (run the same command on each)");
+  add_integer(cmd, "--node-rank", a.node_rank, 0, 4095, "this machine, 0..nnodes-1 (0 serves the rendezvous)");
+  cmd.add_option("--master-addr", a.master_addr, "the address of node 0 (default 127.0.0.1)");
+  add_integer(cmd, "--master-port", a.master_port, 1, 65535,
+              "node 0's rendezvous port (default: a free port on one machine, else 29500)");
+  cmd.add_option("--rendezvous", a.rendezvous,
+                 "tcp (a store served by rank 0 at the master address) or file:PATH (a new file on a filesystem "
+                 "every rank shares)")
+      ->capture_default_str();
+  add_real(cmd, "--dist-timeout", a.timeout_seconds, [](double v) { return v >= 1 && v <= 86400; },
+           "seconds in [1, 86400]", "seconds a rank waits for the others before stopping (rendezvous and every "
+                                    "collective)");
+  if (training) {
+    add_real(cmd, "--bucket-cap-mb", a.bucket_cap_mb, [](double v) { return v >= 0 && v <= 1 << 20; },
+             "a size in MiB, 0..1048576", "gradients are all-reduced in buckets of this size (0: one per parameter)");
+    cmd.add_flag("--no-overlap", a.no_overlap, "all-reduce gradients after backward instead of during it");
+  }
+}
+
+distributed::LaunchEnvironment start_ranks_or_continue(const DistributedArgs& a) {
+  const distributed::LaunchEnvironment env = check_distributed(a);
+  if (starts_ranks(a, env)) run_ranks(a);
+  return env;
 }
 
 c10::Device rank_device(c10::Device device, const distributed::LaunchEnvironment& env) {

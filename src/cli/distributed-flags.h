@@ -31,21 +31,15 @@ struct DistributedArgs {
 
 void add_distributed_options(CLI::App& cmd, DistributedArgs& args, bool training);
 
-// Checks the flags with the environment; throws glassbox::Error naming the flag or variable.
-distributed::LaunchEnvironment check_distributed(const DistributedArgs& args);
+// Checks the flags with the environment (glassbox::Error naming the flag or variable). A process that is
+// to start the ranks (--nproc-per-node or --nnodes > 1, and not itself a rank) starts this machine's
+// ranks with the same command line, launcher flags removed, waits for them and throws ExitStatus with
+// the launcher's status; any other returns the environment it runs in.
+distributed::LaunchEnvironment start_ranks_or_continue(const DistributedArgs& args);
 
-// True when this process is to start the ranks (--nproc-per-node or --nnodes > 1, not itself a rank).
-bool starts_ranks(const DistributedArgs& args, const distributed::LaunchEnvironment& env);
-
-// Starts this machine's ranks with the same command line (launcher flags removed) and waits; throws
-// ExitStatus with the launcher's status.
-[[noreturn]] void run_ranks(const DistributedArgs& args);
-
-// This process's communicator: a world of one, or the launched world joined (rendezvous and all).
-// The device a rank works on: `cuda` without an index is this rank's own GPU, cuda:LOCAL_RANK (as
-// torchrun's users set it); anything else as given.
 c10::Device rank_device(c10::Device device, const distributed::LaunchEnvironment& env);
-// Joins the world `env` describes (a world of one without it): over NCCL for a CUDA device, else Gloo.
+// This process's communicator: the world `env` describes, joined (rendezvous and all) over NCCL for a
+// CUDA device, else Gloo; a world of one without it.
 std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& args, const distributed::LaunchEnvironment& env,
                                                       c10::Device device);
 

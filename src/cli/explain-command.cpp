@@ -94,8 +94,7 @@ void run_explain(const ExplainArgs& a) {
   check_output_file("--out", a.out, {".png"});
   if (!a.save_tensor.empty()) check_output_file("--save-tensor", a.save_tensor, {".pt"});
   check_model_args(a.model);
-  const distributed::LaunchEnvironment env = check_distributed(a.distributed);
-  if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
+  const distributed::LaunchEnvironment env = start_ranks_or_continue(a.distributed);
 
   // Each rank on its own GPU with --device cuda.
   ModelArgs model_args = a.model;

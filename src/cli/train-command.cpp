@@ -136,8 +136,7 @@ void run_train(const TrainArgs& a) {
   if (!a.summary_json.empty())
     check_output_file("--summary-json", a.summary_json, {".json"}, !a.logdir.empty() && is_inside(a.summary_json, a.logdir));
   // 2b. Ranks: this process starts them (and is done), or is one of them, or runs alone.
-  const distributed::LaunchEnvironment env = check_distributed(a.distributed);
-  if (starts_ranks(a.distributed, env)) run_ranks(a.distributed);
+  const distributed::LaunchEnvironment env = start_ranks_or_continue(a.distributed);
 
   // 3. The data and the model. A resumed run sees its inputs exactly as before: preprocessing and
   // normalisation come from the checkpoint.
