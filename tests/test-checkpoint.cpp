@@ -1,5 +1,6 @@
-// Checkpoints: round trip, rebuilding from the file alone, digests checked before libtorch reads a byte,
-// damaged and hostile files as one-line errors, atomic writes, glassbox 0.1's format still read.
+// Checkpoints: round trip, rebuilding from the file alone, the data-only format read by an independent
+// reader (Python, by the safetensors specification), damaged and hostile files as one-line errors, atomic
+// writes, earlier formats (glassbox 0.1's and the sealed zip) still read, through the contained process.
 #include <gtest/gtest.h>
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
@@ -7,7 +8,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
+#include "glassbox/models/checkpoint-format.h"
 #include "glassbox/models/checkpoint-seal.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/util/error.h"
@@ -90,40 +94,66 @@ TEST(Checkpoint, RoundTripRebuildsTheModelFromTheFileAlone) {
   model->train(false);
   back.model->train(false);
   EXPECT_TRUE(at::equal(model->forward(x), back.model->forward(x)));
-  EXPECT_TRUE(CheckpointFile(dir + "/m.ckpt").sealed());
+  EXPECT_FALSE(CheckpointFile(dir + "/m.ckpt").converted());
   // Nothing temporary left behind.
   int files = 0;
   for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1);
 }
 
-TEST(Checkpoint, DigestsAreWhatPythonComputesFromTheFile) {
-  // An independent reader (Python's zipfile and hashlib) checks the seal: the comment is the SHA-256 of
-  // every byte before it, and meta.json lists the size and SHA-256 of every other entry.
+TEST(Checkpoint, PythonReadsTheFileBySafetensorsSpecification) {
+  // An independent reader (Python's struct, json and hashlib, following the safetensors format and the
+  // digest checkpoint-format.h documents) reads every tensor; its sums are the model's.
   const std::string dir = glassbox::testing::scratch_dir("ckpt-python");
   auto model = make_model(ModelOptions("mlp", {1, 8, 8}, 4).hidden(16));
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(0.01));
+  adam.zero_grad();
+  model->forward(at::rand({2, 1, 8, 8})).sum().backward();
+  adam.step();
   save_checkpoint(dir + "/m.ckpt", *model, &adam, meta_for(*model));
   const std::string script = dir + "/check.py";
-  write(script, R"(import hashlib, json, sys, zipfile
+  write(script, R"(import hashlib, json, struct, sys
 data = open(sys.argv[1], "rb").read()
-z = zipfile.ZipFile(sys.argv[1])
-assert z.comment.startswith(b"glassbox-sha256:"), z.comment
-assert hashlib.sha256(data[:len(data) - len(z.comment)]).hexdigest() == z.comment[16:].decode()
-meta_name = [n for n in z.namelist() if n.endswith("/glassbox/meta.json")][0]
-meta = json.loads(z.read(meta_name))
-others = [n for n in z.namelist() if n != meta_name]
-assert sorted(others) == sorted(meta["entries"]), (others, list(meta["entries"]))
-for n in others:
-    content = z.read(n)
-    assert meta["entries"][n]["size"] == len(content)
-    assert meta["entries"][n]["sha256"] == hashlib.sha256(content).hexdigest(), n
-assert meta["model"]["architecture"] == "mlp" and meta["model"]["hidden"] == 16
-print("ok", len(others))
+n, = struct.unpack("<Q", data[:8])
+header = json.loads(data[8:8 + n])
+body = data[8 + n:]
+meta = header.pop("__metadata__")
+assert sorted(meta) == ["format", "glassbox", "optimizer", "sha256"], sorted(meta)
+assert meta["format"] == "glassbox-checkpoint-3"
+glassbox = json.loads(meta["glassbox"])
+assert glassbox["model"]["architecture"] == "mlp" and glassbox["model"]["hidden"] == 16
+tensors = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"])
+at = 0
+index = []
+for name, t in tensors:
+    begin, end = t["data_offsets"]
+    assert begin == at, name
+    count = 1
+    for d in t["shape"]: count *= d
+    assert t["dtype"] == "F32" and end - begin == 4 * count, name
+    index.append([name, t["dtype"], t["shape"], begin, end])
+    at = end
+assert at == len(body)
+assert hashlib.sha256(json.dumps(index, separators=(",", ":")).encode() + b"\0" + b"".join(meta[k].encode() + b"\0" for k in ("format", "glassbox", "optimizer")) + body).hexdigest() == meta["sha256"]
+for name, t in tensors:
+    begin, end = t["data_offsets"]
+    values = struct.unpack("<%df" % ((end - begin) // 4), body[begin:end])
+    print(name, repr(sum(values)))
 )");
   const auto r = glassbox::testing::run_command("/usr/bin/python3 " + script + " " + dir + "/m.ckpt");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(r.output.rfind("ok ", 0), 0u) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::map<std::string, double> sums;
+  std::istringstream lines(r.output);
+  for (std::string name, value; lines >> name >> value;) sums[name] = std::stod(value);
+  size_t checked = 0;
+  for (const auto& p : model->module().named_parameters(true)) {
+    ASSERT_EQ(sums.count("model." + p.key()), 1u) << p.key() << "\n" << r.output;
+    EXPECT_NEAR(sums["model." + p.key()], p.value().sum().item<double>(), 1e-4) << p.key();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4u);  // fc1 and fc2, weight and bias
+  // Adam's moments, one pair per parameter.
+  EXPECT_EQ(sums.size(), checked * 3) << r.output;
 }
 
 TEST(Checkpoint, OptimizerStateRoundTrips) {
@@ -152,8 +182,8 @@ TEST(Checkpoint, OptimizerStateRoundTrips) {
 }
 
 TEST(Checkpoint, EveryFlippedBitAndTruncationIsRefusedBeforeLibtorchReadsIt) {
-  // Before: 49 of 60 one-bit flips loaded silently. Now every one of them, at every offset, is an error
-  // naming the file, found by the container check or the digests (libtorch never sees the bytes).
+  // Every one-bit flip, at every offset, is an error naming the file, found by the header's checks or
+  // the digest.
   const std::string dir = glassbox::testing::scratch_dir("ckpt-flips");
   auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(0.01));
@@ -163,14 +193,14 @@ TEST(Checkpoint, EveryFlippedBitAndTruncationIsRefusedBeforeLibtorchReadsIt) {
   for (size_t i = 0; i < good.size(); ++i) {
     std::string bad = good;
     bad[i] = static_cast<char>(bad[i] ^ (1 << (i % 8)));
-    const std::string what = error_of([&] { check_checkpoint(bad, "flipped.ckpt"); });
+    const std::string what = error_of([&] { decode_checkpoint(bad, "flipped.ckpt"); });
     EXPECT_EQ(what.rfind("flipped.ckpt: ", 0), 0u) << "flip at " << i << ": " << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
     refused += !what.empty();
   }
   EXPECT_EQ(refused, good.size());
   for (size_t n : {size_t(0), size_t(1), size_t(21), good.size() / 2, good.size() - 1}) {
-    const std::string what = error_of([&] { check_checkpoint(good.substr(0, n), "torn.ckpt"); });
+    const std::string what = error_of([&] { decode_checkpoint(good.substr(0, n), "torn.ckpt"); });
     EXPECT_EQ(what.rfind("torn.ckpt: ", 0), 0u) << n << ": " << what;
   }
   // The file as a whole, through the loader.
@@ -182,20 +212,32 @@ TEST(Checkpoint, EveryFlippedBitAndTruncationIsRefusedBeforeLibtorchReadsIt) {
 TEST(Checkpoint, ForeignAndLegacyFiles) {
   const std::string dir = glassbox::testing::scratch_dir("ckpt-legacy");
   auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
-  // glassbox 0.1's format loads (isolated first: it carries no digest).
+  // glassbox 0.1's format loads (converted in the contained process).
   write(dir + "/v1.ckpt", legacy_checkpoint(*model, legacy_meta_json("[1,4,4]", 3, "\"glassbox-checkpoint-1\"")));
   const CheckpointFile v1(dir + "/v1.ckpt");
-  EXPECT_FALSE(v1.sealed());
+  EXPECT_TRUE(v1.converted());
   EXPECT_EQ(v1.meta().model.num_classes(), 3);
   const at::Tensor x = at::rand({2, 1, 4, 4});
   EXPECT_TRUE(at::equal(v1.make_model()->forward(x), model->forward(x)));
+  // The sealed zip of glassbox 0.2 to 0.4 loads the same way, and re-saved it is data only.
+  write(dir + "/v2.ckpt", seal_checkpoint(legacy_checkpoint(*model, "{}"), v1.meta()));
+  const CheckpointFile v2(dir + "/v2.ckpt");
+  EXPECT_TRUE(v2.converted());
+  EXPECT_TRUE(at::equal(v2.make_model()->forward(x), model->forward(x)));
+  v2.save_as(dir + "/v3.ckpt");
+  EXPECT_FALSE(CheckpointFile(dir + "/v3.ckpt").converted());
+  EXPECT_TRUE(at::equal(CheckpointFile(dir + "/v3.ckpt").make_model()->forward(x), model->forward(x)));
+  // Refused outright when the caller reads data only.
+  EXPECT_NE(error_of([&] { CheckpointFile(dir + "/v2.ckpt", CheckpointLoadOptions().convert_earlier_formats(false)); })
+                .find("an earlier glassbox format"),
+            std::string::npos);
   // A libtorch archive that is not a glassbox checkpoint.
   torch::serialize::OutputArchive foreign;
   foreign.write("w", at::ones({2}));
   foreign.save_to(dir + "/foreign.ckpt");
   EXPECT_NE(error_of([&] { load_checkpoint(dir + "/foreign.ckpt"); }).find("not a glassbox checkpoint"), std::string::npos);
   write(dir + "/text.ckpt", "hello");
-  EXPECT_NE(error_of([&] { load_checkpoint(dir + "/text.ckpt"); }).find("too short for a zip archive"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_checkpoint(dir + "/text.ckpt"); }).find("too short for a safetensors file"), std::string::npos);
 }
 
 TEST(Checkpoint, HostileMetadataIsBoundedAndNeverEchoed) {

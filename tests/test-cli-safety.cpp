@@ -385,3 +385,35 @@ TEST(CliSafety, DamagedModelFilesAreOneLineErrors) {
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   EXPECT_NE(r.output.find("cut.pt: "), std::string::npos) << r.output;
 }
+
+// Model files that are programs acting on the machine (made by tests/hostile_models.py): a __setstate__
+// that creates a file while loading, a forward that reads one, a code file nested 100,000 deep. As a
+// TorchScript module and as a checkpoint, each is one line, exit 2, and the target is never created.
+TEST(CliSafety, ModelFilesThatActOnTheMachineAreContained) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-hostile-models");
+  const std::string target = dir + "/victim";
+  auto r = run_command("/usr/bin/python3 " GLASSBOX_SOURCE_DIR "/tests/hostile_models.py " + dir + " " + target);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_FALSE(fs::exists(target));
+  auto expect_refused = [&](const std::string& command, const std::string& file, const std::string& says) {
+    SCOPED_TRACE(command);
+    const auto result = run_command(command + " 2>&1");
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    EXPECT_EQ(result.output.rfind("glassbox: error: ", 0), 0u) << result.output;
+    EXPECT_NE(result.output.find(file), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find(says), std::string::npos) << result.output;
+    EXPECT_FALSE(fs::exists(target)) << "the model created " << target;
+  };
+  for (const std::string flag : {"--torchscript", "--checkpoint"}) {
+    const std::string shape = flag == "--torchscript" ? " --input-shape 1,4,4" : "";
+    expect_refused(kCli + " layers " + flag + " " + dir + "/setstate-writes.pt" + shape, "setstate-writes.pt", "");
+    expect_refused(kCli + " layers " + flag + " " + dir + "/deep-nesting.pt" + shape, "deep-nesting.pt", "");
+  }
+  // Reading: the sandbox allows it, the check of the module's operations does not.
+  { std::ofstream(target) << "secret"; }
+  r = run_command(kCli + " layers --torchscript " + dir + "/forward-reads.pt --input-shape 1,4,4 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("uses aten::from_file, which reaches files"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}

@@ -2,7 +2,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <set>
+#include <sstream>
 
 #include "glassbox/data/dataset.h"
 #include "glassbox/data/named.h"
@@ -138,4 +140,28 @@ TEST(NamedDatasets, EmbeddedMnistIsBalancedAndReal) {
   const at::Tensor x = train.images().to(at::kFloat);
   EXPECT_GT(x.eq(0).to(at::kFloat).mean().item<float>(), 0.6f);
   EXPECT_EQ(x.max().item<float>(), 255.0f);
+}
+
+// Pixels become floats as torchvision's ToTensor makes them (a division by 255, computed here by
+// python3-torchvision on a 1 x 256 image holding every value): bit for bit, on every batch path.
+TEST(Dataset, PixelsConvertExactlyAsToTensorDoes) {
+  const auto r = glassbox::testing::run_command(
+      "/usr/bin/python3 -c \"import numpy, struct; from PIL import Image; import torchvision.transforms.functional as F; "
+      "t = F.to_tensor(Image.fromarray(numpy.arange(256, dtype=numpy.uint8).reshape(1, 256))); "
+      "print(' '.join('%08x' % struct.unpack('<I', struct.pack('<f', v))[0] for v in t.flatten().tolist()))\"");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::istringstream words(r.output);
+  std::vector<uint32_t> expected;
+  for (std::string w; words >> w;) expected.push_back(static_cast<uint32_t>(std::stoul(w, nullptr, 16)));
+  ASSERT_EQ(expected.size(), 256u);
+  const Dataset d = numbered(256);
+  for (const Batch& b : {d.batch(0, 256), d.batch(at::arange(256, at::kLong))}) {
+    const at::Tensor x = b.x.select(3, 0).select(2, 0).select(1, 0).contiguous();
+    for (int64_t v = 0; v < 256; ++v) {
+      uint32_t bits = 0;
+      const float f = x[v].item<float>();
+      std::memcpy(&bits, &f, 4);
+      EXPECT_EQ(bits, expected[static_cast<size_t>(v)]) << "pixel value " << v;
+    }
+  }
 }

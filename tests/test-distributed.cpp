@@ -4,11 +4,16 @@
 // agree to float rounding; every rank ends with bitwise the same weights; and a rank that dies or hangs
 // stops the others within the timeout.
 #include <gtest/gtest.h>
+#include <torch/csrc/jit/serialization/pickle.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +24,7 @@
 #include "glassbox/distributed/local-launcher.h"
 #include "glassbox/train/data-parallel.h"
 #include "glassbox/models/checkpoint.h"
+#include "glassbox/util/zip-archive.h"
 #include "test-support.h"
 
 namespace fs = std::filesystem;
@@ -224,6 +230,65 @@ TEST(Distributed, PortInUseAndUnreachableMasterAreOneLineAndExitTwo) {
   EXPECT_LT(seconds, 30) << r.output;
 }
 
+// Peers and files that are not a rendezvous: a listener that accepts and never answers, one that sends
+// eight junk bytes, a rendezvous file that is a symbolic link or a directory. Each is one line, exit 2,
+// within the timeout (and its grace), and nothing is written through the link.
+TEST(Distributed, PeersAndFilesThatAreNotARendezvousFailWithinTheTimeout) {
+  const std::string dir = glassbox::testing::scratch_dir("dist-not-a-store");
+  const std::string data = make_dataset(dir + "/data", 48);
+  const std::string train = kCli + " train --quiet --model mlp --hidden 8 --data " + data + " --logdir " + dir + "/run";
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  // A peer that reads and never answers; and one that answers eight junk bytes to whoever connects.
+  for (const bool junk : {false, true}) {
+    SCOPED_TRACE(junk ? "junk bytes" : "silent peer");
+    std::atomic<bool> stop{false};
+    std::thread peer([&] {
+      std::vector<int> held;
+      while (!stop) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        const int c = ::accept(fd, nullptr, nullptr);
+        if (c < 0) continue;
+        if (junk) (void)!::write(c, "\x7fjunk!!\n", 8);
+        held.push_back(c);
+      }
+      for (int c : held) ::close(c);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = run_command("env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " " + train +
+                               " --dist-timeout 2");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stop = true;
+    peer.join();
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(count_lines(r.output), 1) << r.output;
+    EXPECT_NE(r.output.find("127.0.0.1:" + port), std::string::npos) << r.output;
+    EXPECT_LT(seconds, 20) << r.output;
+  }
+  ::close(fd);
+  // Rendezvous files that are a link (c10d appended to its target) or a directory (an uncaught error).
+  { std::ofstream(dir + "/victim") << "keep"; }
+  fs::create_symlink(dir + "/victim", dir + "/link");
+  fs::create_directories(dir + "/folder");
+  for (const std::string file : {dir + "/link", dir + "/folder"}) {
+    SCOPED_TRACE(file);
+    const auto r = run_command(train + " --nproc-per-node 2 --dist-timeout 2 --rendezvous file:" + file);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(count_lines(r.output), 1) << r.output;
+    EXPECT_NE(r.output.find("rendezvous file"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(read_all(dir + "/victim"), "keep");
+  EXPECT_FALSE(fs::exists(dir + "/run"));
+}
+
 TEST(Distributed, AKilledRankStopsTheOthersAndTheLauncherNamesIt) {
   const std::string dir = glassbox::testing::scratch_dir("dist-kill");
   const std::string data = make_dataset(dir + "/data", 480);
@@ -279,6 +344,39 @@ std::map<std::string, std::string> files_under(const std::string& dir) {
   return out;
 }
 
+// The tensor `explain --save-tensor` wrote (torch.save's zip of a pickle), its container checked first.
+at::Tensor saved_tensor(const std::string& bytes) {
+  glassbox::ZipArchive check(bytes, "a.pt");
+  return torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
+}
+
+double relative_difference(const at::Tensor& a, const at::Tensor& b) {
+  EXPECT_EQ(a.sizes(), b.sizes());
+  if (a.sizes() != b.sizes()) return 1e30;
+  return ((a.to(at::kDouble) - b.to(at::kDouble)).abs().max() / b.to(at::kDouble).abs().max().clamp_min(1e-30))
+      .item<double>();
+}
+
+// Two figures of attributions that agree to float rounding: the same size, and pixels that differ, if
+// at all, by a few levels (a value on a colour map's step boundary) and rarely.
+void expect_figures_close(const std::string& a, const std::string& b) {
+  int wa = 0, ha = 0, wb = 0, hb = 0;
+  const std::vector<uint8_t> pa = glassbox::testing::decode_png(a, wa, ha), pb = glassbox::testing::decode_png(b, wb, hb);
+  ASSERT_FALSE(pa.empty());
+  ASSERT_EQ(wa, wb);
+  ASSERT_EQ(ha, hb);
+  ASSERT_EQ(pa.size(), pb.size());
+  size_t differing = 0;
+  int worst = 0;
+  for (size_t i = 0; i < pa.size(); ++i) {
+    const int d = std::abs(int(pa[i]) - int(pb[i]));
+    differing += d != 0;
+    worst = std::max(worst, d);
+  }
+  EXPECT_LE(worst, 8);
+  EXPECT_LE(double(differing), 0.01 * double(pa.size()));
+}
+
 }  // namespace
 
 TEST(Distributed, ShardedMiningAndExplainingEqualOneProcess) {
@@ -317,8 +415,18 @@ TEST(Distributed, ShardedMiningAndExplainingEqualOneProcess) {
     r = run_command(args + " --nproc-per-node 2 --out " + two + "/x.png --save-tensor " + two + "/a.pt");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(r.output.find("[rank 1]"), std::string::npos) << r.output;
-    EXPECT_TRUE(files_under(one) == files_under(two)) << "explanations differ";
-    EXPECT_EQ(files_under(one).size(), index == "5" ? 2u : 8u);
+    // A batch of 7 and blocks of 3 + 4 may take different float kernels (they do on AMD EPYC: 1.4e-7
+    // relative), so the attributions agree within float rounding and the figures within a few levels.
+    const auto files_one = files_under(one), files_two = files_under(two);
+    ASSERT_EQ(files_one.size(), index == "5" ? 2u : 8u);
+    for (const auto& [name, bytes] : files_one) {
+      SCOPED_TRACE(name);
+      ASSERT_EQ(files_two.count(name), 1u);
+      if (name == "a.pt")
+        EXPECT_LT(relative_difference(saved_tensor(bytes), saved_tensor(files_two.at(name))), 1e-5);
+      else
+        expect_figures_close(bytes, files_two.at(name));
+    }
   }
 }
 

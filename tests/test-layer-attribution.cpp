@@ -118,7 +118,9 @@ TEST(LayerAttribution, EqualTheHooksBasedReferenceOnTorchScriptModules) {
     SCOPED_TRACE(mdl.arch + " " + mdl.layer);
     const std::string sub = dir + "/" + mdl.arch + "-" + mdl.layer;
     fs::create_directories(sub);
-    const auto ref = run_reference(sub, mdl.arch, mdl.layer, mdl.size, mdl.batch, {"gradcam", "gradcampp", "hirescam", "scorecam"});
+    // Grad-CAM++ and Score-CAM follow pytorch-grad-cam's conventions, which this reference does not
+    // (LayersOverwrittenInPlaceAreReadAsTheyWereProduced checks them).
+    const auto ref = run_reference(sub, mdl.arch, mdl.layer, mdl.size, mdl.batch, {"gradcam", "hirescam"});
     models::TorchScriptClassifier model(sub + "/" + mdl.arch + ".pt", {3, mdl.size, mdl.size});
     for (const auto& [method, r] : ref) {
       SCOPED_TRACE(method);
@@ -214,4 +216,28 @@ TEST(LayerAttribution, ResnetLayersAreListedWithTheirShapes) {
   EXPECT_EQ(by_name.at("layer1.0.relu").calls, 2);  // BasicBlock calls its ReLU twice
   EXPECT_EQ(by_name.at("fc").shape, (std::vector<int64_t>{1000}));
   EXPECT_EQ(default_cam_layer(m), "layer4");
+}
+
+// A layer whose output later ops overwrite in place (BatchNorm followed by ReLU(inplace=True), and a
+// BatchNorm whose output takes `+= identity`): every method must see the value the layer produced, as
+// computed in Python without hooks or in-place ops; Grad-CAM++ and Score-CAM with pytorch-grad-cam's
+// conventions (the 1e-6 in alpha's denominator; masks upsampled with align_corners=True).
+TEST(LayerAttribution, LayersOverwrittenInPlaceAreReadAsTheyWereProduced) {
+  const std::string dir = glassbox::testing::scratch_dir("layer-in-place");
+  const auto r = glassbox::testing::run_command("/usr/bin/python3 " GLASSBOX_SOURCE_DIR "/tests/in_place_block_truth.py " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string bytes = read_file(dir + "/truth.pt");
+  ZipArchive check(bytes, "truth.pt");
+  const auto truth = torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toGenericDict();
+  const at::Tensor x = truth.at("input").toTensor(), t = truth.at("targets").toTensor();
+  models::TorchScriptClassifier model(dir + "/block.pt", {3, 12, 12});
+  torch::AutoGradMode enable(true);
+  for (const std::string layer : {"bn", "bn2"})
+    for (const std::string method : {"gxa", "gradcam", "gradcampp", "scorecam"}) {
+      SCOPED_TRACE(layer + " " + method);
+      const at::Tensor expected = truth.at(layer + "." + method).toTensor();
+      at::Tensor ours = run(method == "gxa" ? "layer_gxa" : method, model, x, t, layer, false);
+      if (method != "gxa") ours = ours.squeeze(1);
+      EXPECT_LT(relative_error(ours, expected), 1e-5);
+    }
 }

@@ -26,6 +26,24 @@ std::string text_of(T v) {
   return out.str();
 }
 
+// A number as people write one: an optional '-', digits with an optional decimal point, an optional
+// exponent. strtod alone also takes C's hexadecimal ("0x10"), a leading '+' or blanks, "inf" and "nan".
+bool is_plain_decimal(const std::string& t) {
+  size_t i = t.size() > 0 && t[0] == '-' ? 1 : 0, digits = 0;
+  for (; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i) ++digits;
+  if (i < t.size() && t[i] == '.')
+    for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i) ++digits;
+  if (digits == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t exponent = 0;
+    for (; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i) ++exponent;
+    if (exponent == 0) return false;
+  }
+  return i == t.size();
+}
+
 }  // namespace
 
 int64_t parse_integer(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
@@ -42,7 +60,7 @@ double parse_real(const std::string& flag, const std::string& text, const std::f
   char* end = nullptr;
   errno = 0;
   const double v = text.empty() ? NAN : std::strtod(text.c_str(), &end);
-  const bool whole = !text.empty() && end == text.c_str() + text.size() && !std::isspace(static_cast<unsigned char>(text[0]));
+  const bool whole = is_plain_decimal(text) && end == text.c_str() + text.size();
   GLASSBOX_CHECK(whole && std::isfinite(v) && errno != ERANGE && ok(v), flag, " ", shown(text), ": expected ", expected);
   return v;
 }
@@ -53,7 +71,7 @@ std::vector<double> parse_reals(const std::string& flag, const std::string& text
   for (std::string part; std::getline(in, part, ',');) {
     char* end = nullptr;
     const double v = part.empty() ? NAN : std::strtod(part.c_str(), &end);
-    GLASSBOX_CHECK(!part.empty() && end == part.c_str() + part.size() && std::isfinite(v), flag, " ", shown(text), ": '",
+    GLASSBOX_CHECK(is_plain_decimal(part) && end == part.c_str() + part.size() && std::isfinite(v), flag, " ", shown(text), ": '",
                    shown(part), "' is not a finite number");
     out.push_back(v);
   }

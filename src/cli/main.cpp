@@ -18,6 +18,10 @@ int fail(const std::string& message, int status = 2) {
   const size_t start = message.find_first_not_of(" \n");
   std::string line = start == std::string::npos ? "" : message.substr(start, message.find('\n', start) - start);
   if (line.empty()) line = "failed without a reason (please report this)";
+  // Control characters (a terminal's escape sequences in a file name or a model's message) are shown
+  // as '?', never sent to the terminal.
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
   std::fprintf(stderr, "glassbox: error: %s\n", line.c_str());
   return status;
 }
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   glassbox::cli::Run morph = glassbox::cli::add_morph_command(app);
   glassbox::cli::Run confused = glassbox::cli::add_confused_command(app);
   glassbox::cli::Run layers = glassbox::cli::add_layers_command(app);
+  glassbox::cli::Run upgrade = glassbox::cli::add_upgrade_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -64,6 +69,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("morph")) morph();
     if (app.got_subcommand("confused")) confused();
     if (app.got_subcommand("layers")) layers();
+    if (app.got_subcommand("upgrade-checkpoint")) upgrade();
     return 0;
   } catch (const glassbox::cli::ExitStatus& e) {
     return e.code;

@@ -71,7 +71,7 @@ at::Tensor load_image_batch(const std::vector<std::string>& paths, const data::P
   at::Tensor x = at::empty({int64_t(images.size()), f.height, f.width, f.channels}, at::kByte);
   for (size_t i = 0; i < images.size(); ++i)
     std::memcpy(x[int64_t(i)].data_ptr<uint8_t>(), images[i].pixels.data(), images[i].pixels.size());
-  return x.permute({0, 3, 1, 2}).to(at::kFloat).mul_(1.0f / 255.0f).contiguous();  // as Dataset::batch converts
+  return x.permute({0, 3, 1, 2}).to(at::kFloat).div_(255.0f).contiguous();  // as Dataset::batch converts
 }
 
 std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }

@@ -45,12 +45,36 @@ struct ReadStruct {
 
 constexpr size_t kChunkMallocMax = 8u << 20;  // no ancillary chunk (text, ICC profile) above 8 MB
 
+// Walks the chunk list before libpng sees it and refuses any ancillary chunk (text, ICC profile, ...)
+// over kChunkMallocMax or longer than the file: a 48-byte PNG whose tEXt claimed 2^31 - 1 bytes made
+// libpng allocate and zero 2.2 GB, its chunk_malloc_max notwithstanding. Critical chunks are libpng's
+// to judge (a truncated IDAT is its "file is truncated").
+void check_ancillary_chunks(std::string_view bytes, const std::string& name) {
+  size_t at = 8;
+  while (bytes.size() - at >= 12) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+    const uint64_t length = (uint64_t(p[0]) << 24) | (uint64_t(p[1]) << 16) | (uint64_t(p[2]) << 8) | p[3];
+    char type[5] = {static_cast<char>(p[4]), static_cast<char>(p[5]), static_cast<char>(p[6]), static_cast<char>(p[7]), 0};
+    const bool ancillary = (p[4] & 0x20) != 0;
+    const uint64_t left = bytes.size() - at - 12;
+    if (ancillary) {
+      GLASSBOX_CHECK(length <= kChunkMallocMax, name, ": PNG chunk ", printable_excerpt(type), " declares ", length,
+                     " bytes, more than the ", kChunkMallocMax, " accepted for an ancillary chunk");
+      GLASSBOX_CHECK(length <= left, name, ": PNG chunk ", printable_excerpt(type), " declares ", length,
+                     " bytes, but only ", left, " follow it");
+    }
+    if (length > left || std::memcmp(type, "IEND", 4) == 0) return;
+    at += 12 + static_cast<size_t>(length);
+  }
+}
+
 }  // namespace
 
 DecodedImage decode_png(std::string_view bytes, const std::string& name, const DecodeOptions& options) {
   const uint64_t max_pixels = options.max_pixels > 0 ? options.max_pixels : max_image_pixels();
   GLASSBOX_CHECK(bytes.size() >= 8 && png_sig_cmp(reinterpret_cast<png_const_bytep>(bytes.data()), 0, 8) == 0, name,
                  ": not a PNG file (no PNG signature)");
+  check_ancillary_chunks(bytes, name);
   DecodedImage out;
   std::vector<png_bytep> rows;
   Source source;

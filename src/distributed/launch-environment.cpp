@@ -14,10 +14,13 @@ std::optional<long long> integer(const GetEnvironment& get, const char* name, lo
                                  const char* expected) {
   const char* text = get(name);
   if (text == nullptr || *text == '\0') return std::nullopt;
+  // Digits only: strtoll alone also takes leading blanks and a sign.
+  bool digits = true;
+  for (const char* c = text; *c; ++c) digits = digits && *c >= '0' && *c <= '9';
   char* end = nullptr;
   errno = 0;
   const long long value = std::strtoll(text, &end, 10);
-  GLASSBOX_CHECK(errno == 0 && end != text && *end == '\0' && value >= low && value <= high, "environment ", name, "='",
+  GLASSBOX_CHECK(digits && errno == 0 && end != text && *end == '\0' && value >= low && value <= high, "environment ", name, "='",
                  printable_excerpt(text), "': expected ", expected);
   return value;
 }

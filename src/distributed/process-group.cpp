@@ -15,8 +15,13 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 namespace glassbox::distributed {
 namespace {
@@ -200,6 +205,13 @@ void validate(const RendezvousOptions& r) {
     const std::filesystem::path parent = std::filesystem::absolute(r.file()).parent_path();
     GLASSBOX_CHECK(std::filesystem::is_directory(parent), "rendezvous file ", printable_excerpt(r.file(), 200),
                    ": its directory does not exist");
+    // Never through a link (c10d appends to the file), never a directory (c10d dies of it).
+    std::error_code ec;
+    const auto status = std::filesystem::symlink_status(r.file(), ec);
+    GLASSBOX_CHECK(!std::filesystem::is_symlink(status), "rendezvous file ", printable_excerpt(r.file(), 200),
+                   ": a symbolic link; expected a regular file or nothing");
+    GLASSBOX_CHECK(!std::filesystem::exists(status) || std::filesystem::is_regular_file(status), "rendezvous file ",
+                   printable_excerpt(r.file(), 200), ": not a regular file; expected a regular file or nothing");
   }
 }
 
@@ -218,10 +230,50 @@ void quiet_libtorch_log() {
 
 }  // namespace
 
+// c10d's TCPStore client waits without a deadline for the answer of whatever holds the master port (an
+// HTTP server, a peer that reads and never answers, eight junk bytes), and a FileStore over a file of
+// other bytes waits forever too: nothing in c10d can stop those waits. So joining has a watchdog: past
+// the timeout (and a grace of 2 s, so that c10d's own, more precise errors come first where it has
+// them), it ends the process with one line on stderr and exit status 2, the status of a bad input.
+class JoinWatchdog {
+ public:
+  JoinWatchdog(std::string message, std::chrono::milliseconds limit)
+      : thread_([this, message = std::move(message), limit] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (!done_changed_.wait_for(lock, limit, [this] { return done_; })) {
+            std::fprintf(stderr, "glassbox: error: %s\n", message.c_str());
+            std::fflush(stderr);
+            std::_Exit(2);
+          }
+        }) {}
+  ~JoinWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    done_changed_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_changed_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
   validate(o);
   if (o.world_size() == 1) return single_process();
   quiet_libtorch_log();
+  const std::string who = rendezvous_name(o.rendezvous()) + ": rank " + std::to_string(o.rank()) + " of " +
+                          std::to_string(o.world_size());
+  const JoinWatchdog watchdog(
+      printable_excerpt(who, 300) + fmt::format(" could not join within {:g} s", double(o.timeout().count()) / 1000) +
+          (o.rendezvous().kind() == RendezvousKind::tcp
+               ? ": nothing answered as a c10d store there (expected rank 0 of this job at MASTER_ADDR:MASTER_PORT)"
+               : ": the file holds no rendezvous of this job (expected a new or empty file for the ranks to share)"),
+      o.timeout() + std::chrono::milliseconds(2000));
   c10::intrusive_ptr<c10d::Store> store;
   try {
     store = make_store(o);

@@ -1,5 +1,6 @@
 #include "glassbox/models/checkpoint-meta.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -157,9 +158,21 @@ CheckpointMeta CheckpointMeta::from_json(std::string_view text, const std::strin
         .resize(static_cast<int>(pre.integer("resize", 0, 1 << 15)))
         .crop(static_cast<int>(pre.integer("crop", 0, 1 << 15)));
   }
-  const int64_t big = std::numeric_limits<int64_t>::max();
-  m.epoch = f.integer("epoch", 0, big);
-  m.global_step = f.integer("global_step", 0, big);
+  // What images become at the input: a crop of C gives C x C, a resize without a crop makes the shorter
+  // side R. Checked against the input shape here, so that a file claiming `resize 32768` is refused
+  // before any image is resized to it.
+  const InputShape& s = m.model.shape();
+  const int64_t resize = m.preprocess.resize(), crop = m.preprocess.crop();
+  GLASSBOX_CHECK(crop == 0 || (crop == s.height && crop == s.width), where, ": preprocess crop ", crop, " makes ", crop,
+                 "x", crop, " inputs, but the model takes ", s.height, "x", s.width);
+  GLASSBOX_CHECK(crop != 0 || resize == 0 || resize == std::min(s.height, s.width), where, ": preprocess resize ", resize,
+                 " makes the shorter side ", resize, ", but the model takes ", s.height, "x", s.width);
+  GLASSBOX_CHECK(resize <= 8 * std::max(s.height, s.width), where, ": preprocess resize ", resize, " for ", s.height, "x",
+                 s.width, " inputs, expected at most 8 times their side");
+  // Bounded far above any training's length, so that counting on from them cannot overflow.
+  constexpr int64_t kMaxCount = int64_t(1) << 53;
+  m.epoch = f.integer("epoch", 0, kMaxCount);
+  m.global_step = f.integer("global_step", 0, kMaxCount);
   const Json& metrics = f.at("metrics");
   GLASSBOX_CHECK(metrics.is_object() && metrics.size() <= kMaxMetrics, where, ": 'metrics' is ", describe_json(metrics),
                  ", expected an object of at most ", kMaxMetrics, " numbers");

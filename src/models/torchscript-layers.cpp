@@ -140,6 +140,18 @@ void return_also(Graph& g, const std::vector<Value*>& extra) {
   g.registerOutput(tuple->output());
 }
 
+// The rest of the forward reads a copy of the layer's output, so that what is returned is the value the
+// layer produced: a later in-place op (a ResNet block's `out += identity`, VGG's ReLU(inplace=True) after
+// a BatchNorm, DenseNet's final relu_) would otherwise overwrite it, and the "layer" read would be that
+// of whatever op wrote last. The copy is an autograd node, so gradients still flow back to the value.
+void keep_from_in_place_ops(Graph& g, Value* activation) {
+  torch::jit::WithInsertPoint before(activation->node()->next());
+  Value* no_memory_format = g.insertConstant(c10::IValue());
+  Node* clone = g.insertNode(g.create(c10::aten::clone, {activation, no_memory_format}));
+  clone->output()->setType(activation->type());
+  activation->replaceAllUsesAfterNodeWith(clone, clone->output());
+}
+
 bool is_tensor(Value* v) { return v != nullptr && v->type()->kind() == c10::TypeKind::TensorType; }
 
 std::string method_name(const std::string& layer) {
@@ -230,6 +242,7 @@ LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& 
     GLASSBOX_CHECK(is_tensor(activation), what, ": its output is not a tensor");
     GLASSBOX_CHECK(activation->node()->owningBlock() == g->block(), what,
                    ": called inside a loop or branch of forward, where its output cannot be returned");
+    keep_from_in_place_ops(*g, activation);
     return_also(*g, {activation});
     it = methods_.emplace(layer, add_method(module_, method_name(layer), g)).first;
   }

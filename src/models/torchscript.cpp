@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/script.h>
 
 #include <cstring>
@@ -70,6 +71,47 @@ at::Tensor logits_of(torch::jit::Module& module, const at::Tensor& x, const std:
   return logits;
 }
 
+void collect_nodes(torch::jit::Block* block, std::vector<torch::jit::Node*>& out) {
+  for (torch::jit::Node* n : block->nodes()) {
+    out.push_back(n);
+    for (torch::jit::Block* sub : n->blocks()) collect_nodes(sub, out);
+  }
+}
+
+// Whether an operator reads or writes files: one that takes a file name (aten::from_file's `filename`;
+// any op with a string argument named like a path).
+bool takes_a_file(const c10::FunctionSchema& schema) {
+  for (const c10::Argument& a : schema.arguments()) {
+    if (a.type()->kind() != c10::TypeKind::StringType) continue;
+    const std::string& n = a.name();
+    if (n == "filename" || n == "file" || n == "path" || n == "f" || n == "fname" || n == "dirname") return true;
+  }
+  return false;
+}
+
+// Every function the module's code defines (methods of modules and classes, __setstate__ included) may
+// use only TorchScript's own and ATen's tensor operations, and none that reaches a file. Anything else
+// (custom operators, which may do anything) is refused by name, with the method that uses it.
+void check_operations(torch::jit::Module& module, const std::string& path) {
+  const auto cu = module._ivalue()->compilation_unit();
+  for (torch::jit::Function* fn : cu->get_functions()) {
+    if (!fn->isGraphFunction()) continue;
+    std::vector<torch::jit::Node*> nodes;
+    collect_nodes(torch::jit::toGraphFunction(*fn).graph()->block(), nodes);
+    for (torch::jit::Node* n : nodes) {
+      const c10::Symbol kind = n->kind();
+      const std::string ns = kind.ns().toUnqualString();
+      const bool known = ns == "aten" || ns == "prim" || ns == "quantized";
+      const c10::FunctionSchema* schema = n->maybeSchema();
+      GLASSBOX_CHECK(known && kind != c10::Symbol::fromQualString("aten::from_file") && !(schema && takes_a_file(*schema)),
+                     path, ": refused: method ", printable_excerpt(fn->qualname().qualifiedName(), 120), " uses ",
+                     printable_excerpt(kind.toQualString(), 80),
+                     known ? ", which reaches files" : ", an operator outside ATen and TorchScript's own",
+                     " (a model's code may compute only on tensors)");
+    }
+  }
+}
+
 int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std::string& path) {
   torch::NoGradGuard no_grad;
   const at::Tensor probe = logits_of(module, torch::zeros({2, s.channels, s.height, s.width}), path, 0);
@@ -91,6 +133,7 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
         [&] {
           at::set_num_threads(1);  // a forked child has no thread pool
           torch::jit::Module m = load_module(bytes, path);
+          check_operations(m, path);
           probe_classes(m, shape, path);
         },
         path, options.isolation_timeout_seconds());

@@ -1,8 +1,11 @@
 // Checkpoints: weights, optimizer state and enough metadata to rebuild the model from the file alone.
-// Written atomically (temporary file, fsync, rename): a crash never leaves a torn checkpoint. Sealed
-// with digests (checkpoint-seal.h) and checked before libtorch reads a byte of them.
+// Data only (checkpoint-format.h: a safetensors file): loading one runs no code, and the architecture
+// comes from glassbox's registry. Written atomically (temporary file, fsync, rename): a crash never
+// leaves a torn checkpoint. Files of glassbox's earlier formats (TorchScript archives, which carry code)
+// are read only in a contained child process, which hands back their contents as data.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,9 +16,6 @@
 namespace torch::optim {
 class Optimizer;
 }
-namespace torch::serialize {
-class InputArchive;
-}
 
 namespace glassbox::models {
 
@@ -25,15 +25,18 @@ void save_checkpoint(const std::string& path, ModuleClassifier& model, const tor
                      const CheckpointMeta& meta);
 
 struct CheckpointLoadOptions {
-  // A file without glassbox's digests (glassbox 0.1's format, or written or edited elsewhere) is a
-  // program for libtorch's unpickler, which crashes on some damaged files: it is first loaded in a
-  // child process, so that a crash there is an error here. Costs a second load of such files.
-  GLASSBOX_ARG(bool, isolate_unsealed) = true;
+  // Whether a checkpoint of an earlier format (a zip archive for libtorch's unpickler, which runs the
+  // code the file carries) is read at all; when it is, only in a contained child process (no file
+  // opened for writing, no network, no exec: isolated-call.h) that sends back its contents as data.
+  GLASSBOX_ARG(bool, convert_earlier_formats) = true;
+  // How long that child may take before it is stopped.
   GLASSBOX_ARG(double, isolation_timeout_seconds) = 300;
+  // The largest checkpoint file read (and the most its conversion may send back).
+  GLASSBOX_ARG(uint64_t, max_file_bytes) = uint64_t(4) << 30;
 };
 
-// A checkpoint read once and checked: the container, the digests, the metadata, and that the weights
-// it declares fit in the file, all before libtorch parses it (from the very bytes that were checked).
+// A checkpoint read once and checked: the container, the digest, the metadata, and that every weight
+// the recorded architecture has is there with its shape.
 class CheckpointFile {
  public:
   explicit CheckpointFile(const std::string& path, const CheckpointLoadOptions& options = {});
@@ -42,9 +45,9 @@ class CheckpointFile {
   CheckpointFile& operator=(const CheckpointFile&) = delete;
 
   const std::string& path() const { return path_; }
-  const CheckpointMeta& meta() const { return meta_; }
-  // Whether glassbox's digests were present and matched (false: an older or foreign file, loaded isolated).
-  bool sealed() const { return sealed_; }
+  const CheckpointMeta& meta() const;
+  // Whether the file was of an earlier format, read in a contained process and converted.
+  bool converted() const { return converted_; }
 
   // A new model with the recorded architecture and these weights.
   std::unique_ptr<ModuleClassifier> make_model() const;
@@ -53,12 +56,14 @@ class CheckpointFile {
   bool has_optimizer_state() const;
   // Restores the optimizer state into `optimizer` (built over the same parameters).
   void load_optimizer_state(torch::optim::Optimizer& optimizer) const;
+  // Writes the contents, in the current data-only format, to `path` (atomically).
+  void save_as(const std::string& path) const;
 
  private:
+  struct Contents;
   std::string path_;
-  CheckpointMeta meta_;
-  bool sealed_ = false;
-  std::unique_ptr<torch::serialize::InputArchive> archive_;
+  std::unique_ptr<Contents> contents_;
+  bool converted_ = false;
 };
 
 struct Checkpoint {

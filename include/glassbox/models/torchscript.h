@@ -1,11 +1,13 @@
 // TorchScript modules (saved from Python with torch.jit.script/trace + save) as Classifiers.
 //
-// A TorchScript file is a program: libtorch parses and runs the code inside it, so load only files
-// from someone you trust, as PyTorch's own documentation warns for torch.jit.load. glassbox checks the
-// zip container first (sizes, offsets, CRC-32 of every entry: a flipped bit or a truncated file is
-// caught there), then loads it once in a child process, because libtorch 1.13's parsers crash on some
-// damaged files (a byte missing from data.pkl or from a code file): the crash then becomes an error
-// message. Only then is the module loaded here, from the same bytes.
+// A TorchScript file is a program: libtorch parses and runs the code inside it (a class's __setstate__
+// runs while it loads). glassbox checks the zip container first (sizes, offsets, CRC-32 of every entry:
+// a flipped bit or a truncated file is caught there), then loads it once in a contained child process
+// (isolated-call.h: no file can be opened for writing, no socket, no exec), where a crash of libtorch's
+// parsers becomes an error message, every function of the module's code is checked to use only ATen's
+// and TorchScript's own operations and none that reaches a file (aten::from_file, or any operator taking
+// a file name; the method and the operator are named), and one zero batch runs. Only then is the module
+// loaded here, from the same bytes.
 #pragma once
 
 #include <memory>
@@ -23,7 +25,8 @@ namespace glassbox::models {
 class TorchScriptLayers;
 
 struct TorchScriptOptions {
-  // Load (and run once on zeros) in a child process first. Off: faster, for files you made yourself.
+  // Load, check the operations of, and run once on zeros in a contained child process first. Off:
+  // faster, for files you made yourself.
   GLASSBOX_ARG(bool, isolated_first_load) = true;
   GLASSBOX_ARG(double, isolation_timeout_seconds) = 300;
 };

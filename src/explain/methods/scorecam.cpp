@@ -1,5 +1,6 @@
 // Score-CAM (Wang et al. 2020), as pytorch-grad-cam computes it: each channel's activation map, upsampled
-// to the input and scaled to [0, 1], masks the input; the target's score on each masked input, through a
+// to the input (bilinear with align_corners=True, as its torch.nn.UpsamplingBilinear2d does) and scaled to
+// [0, 1] by (A - min) / (max - min + 1e-8), masks the input; the target's score on each masked input, through a
 // softmax over channels, weighs the channels: cam = relu(sum_k softmax_k(s)_k A_k). Gradient-free.
 // The masked inputs of all samples and channels go through the model internal_batch_size at a time, so
 // memory stays bounded by it; a channel whose map is flat masks the input to zeros, whose score is
@@ -13,6 +14,10 @@
 
 namespace glassbox::explain {
 namespace {
+
+// pytorch-grad-cam's masks. align_corners=False instead (what the final upsampling of every CAM uses, as
+// cv2.resize does) shifts each mask by up to half a layer cell and changes the weights.
+constexpr bool kAlignCorners = true;
 
 class ScoreCamMethod final : public AttributionMethod {
  public:
@@ -37,7 +42,7 @@ class ScoreCamMethod final : public AttributionMethod {
     // Each map's range, from its upsampled version (as the masks are made).
     at::Tensor lo = at::empty({B, K}, A.options()), hi = at::empty({B, K}, A.options());
     for (int64_t b = 0; b < B; ++b) {
-      const at::Tensor up = at::upsample_bilinear2d(A.narrow(0, b, 1), {H, W}, false)[0].flatten(1);  // [K, H*W]
+      const at::Tensor up = at::upsample_bilinear2d(A.narrow(0, b, 1), {H, W}, kAlignCorners)[0].flatten(1);  // [K, H*W]
       lo[b] = std::get<0>(up.min(1));
       hi[b] = std::get<0>(up.max(1));
     }
@@ -64,14 +69,14 @@ class ScoreCamMethod final : public AttributionMethod {
         inputs.push_back(r.x[b]);
         targets.push_back(target_of[b]);
       }
-      const at::Tensor up = at::upsample_bilinear2d(at::stack(maps), {H, W}, false);  // [n, 1, H, W]
+      const at::Tensor up = at::upsample_bilinear2d(at::stack(maps), {H, W}, kAlignCorners);  // [n, 1, H, W]
       std::vector<at::Tensor> lows, highs;
       for (size_t p = p0; p < p1; ++p) {
         lows.push_back(lo[pairs[p].first][pairs[p].second]);
         highs.push_back(hi[pairs[p].first][pairs[p].second]);
       }
       const at::Tensor l = at::stack(lows).view({-1, 1, 1, 1}), h = at::stack(highs).view({-1, 1, 1, 1});
-      const at::Tensor masked = at::stack(inputs) * ((up - l) / (h - l));
+      const at::Tensor masked = at::stack(inputs) * ((up - l) / (h - l + 1e-8));
       const at::Tensor s = target_scores(r.model.forward(masked), at::tensor(targets, at::kLong).to(r.x.device()),
                                          r.options.score());
       std::vector<int64_t> flat_index;
