@@ -9,6 +9,8 @@ All take 1 x 4 x 4 inputs and give 3 logits:
   forward-reads.pt     forward reads TARGET into the model with torch.from_file(TARGET, shared=False)
   deep-nesting.pt      a code file whose forward returns an expression nested 100,000 parentheses deep
                        (the zip rewritten valid around it), which overflows the parser's stack
+  loops-on-data.pt     forward returns at once on zeros but never ends on any other input
+  prints-escapes.pt    forward prints terminal escape sequences (window title, screen clear, 8-bit CSI)
 """
 import io
 import sys
@@ -24,6 +26,7 @@ class Writer(torch.nn.Module):
     def __init__(self, path: str):
         super().__init__()
         self.path = path
+        self.blob = torch.zeros(1)  # kept, so that TorchScript cannot drop the call that makes it
 
     def forward(self, x):
         return x
@@ -36,7 +39,7 @@ class Writer(torch.nn.Module):
     def __setstate__(self, state: Tuple[str, bool]):
         self.path = state[0]
         self.training = state[1]
-        torch.from_file(self.path, True, 64)
+        self.blob = torch.from_file(self.path, True, 64)
 
 
 class WritesOnLoad(torch.nn.Module):
@@ -60,6 +63,28 @@ class ReadsInForward(torch.nn.Module):
         return self.fc(x.flatten(1)) + 0 * stolen.sum()
 
 
+class LoopsOnData(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 3)
+
+    def forward(self, x):
+        s = x.abs().sum()
+        while bool(s > 0):  # inf stays > 0: never ends unless the input is all zeros
+            s = s * 2 + 1
+        return self.fc(x.flatten(1))
+
+
+class PrintsEscapes(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 3)
+
+    def forward(self, x):
+        print("\x1b]0;owned\x07\x1b[2J\u009b31m")
+        return self.fc(x.flatten(1))
+
+
 class Plain(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -71,8 +96,10 @@ class Plain(torch.nn.Module):
 
 torch.jit.script(WritesOnLoad()).save(f"{out}/setstate-writes.pt")
 torch.jit.script(ReadsInForward()).save(f"{out}/forward-reads.pt")
+torch.jit.script(LoopsOnData()).save(f"{out}/loops-on-data.pt")
+torch.jit.script(PrintsEscapes()).save(f"{out}/prints-escapes.pt")
 plain = io.BytesIO()
-torch.jit.script(Plain()).save(plain)
+torch.jit.save(torch.jit.script(Plain()), plain)
 source = zipfile.ZipFile(io.BytesIO(plain.getvalue()))
 with zipfile.ZipFile(f"{out}/deep-nesting.pt", "w", zipfile.ZIP_STORED) as w:
     for info in source.infolist():

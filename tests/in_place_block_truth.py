@@ -15,9 +15,13 @@ gradient with respect to the value the layer produced. From A and G, per layer:
             w_k = sum_hw(a relu(g)); relu(sum_k w_k A_k)
   scorecam  pytorch-grad-cam's ScoreCAM: masks = UpsamplingBilinear2d (align_corners=True) of each A_k,
             min-max scaled with (max - min + 1e-8); w = softmax_k(score of x * mask_k); relu(sum_k w_k A_k)
+  layer_ig  Captum's LayerIntegratedGradients from a zero input: the activation moves from A(0) to A(x),
+            the head runs on each point, gradients integrated with Gauss-Legendre's 50 points on [0, 1]
+            (numpy's leggauss, as Captum does), times A(x) - A(0); "<layer>.score_gap" is F(x) - F(0)
 Written with torch.save as OUT_DIR/truth.pt: {"input", "targets", "<layer>.<what>"}.
 """
 import sys
+import numpy
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -100,4 +104,22 @@ for name, (value, head) in layers.items():
         scores = torch.stack([model(x[b:b + 1] * masks[b][:, None])[:, targets[b]] for b in range(x.shape[0])])
         w = torch.softmax(scores, 1)[:, :, None, None]
         truth[f"{name}.scorecam"] = torch.relu((w * A).sum(1))
+# Layer Integrated Gradients, Captum's definition, from the zero input.
+zero = torch.zeros_like(x)
+with torch.no_grad():
+    b1 = model.bn(model.conv(zero))
+    b2 = model.bn2(model.conv2(F.relu(b1)))
+nodes, node_weights = numpy.polynomial.legendre.leggauss(50)
+alphas = [0.5 * (1 + float(n)) for n in nodes]
+weights = [0.5 * float(w) for w in node_weights]
+for name, at_x, at_zero, head in (("bn", a1, b1, lambda a: head_from_bn(a)),
+                                  ("bn2", a2, b2, lambda a: head_from_bn2(a, F.relu(a1)))):
+    total = torch.zeros_like(at_x, dtype=torch.float64)
+    for alpha, weight in zip(alphas, weights):
+        point = (at_zero + alpha * (at_x - at_zero)).clone().requires_grad_()
+        (g,) = torch.autograd.grad(score(head(point)), point)
+        total += weight * g.double()
+    truth[f"{name}.layer_ig"] = ((at_x - at_zero).double() * total).float()
+    with torch.no_grad():
+        truth[f"{name}.score_gap"] = (head(at_x) - head(at_zero)).gather(1, targets[:, None]).squeeze(1)
 torch.save(truth, f"{out_dir}/truth.pt")

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -238,6 +239,22 @@ TEST(CliSafety, NothingIsWrittenThroughASymbolicLink) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("confusing_imgs_image_0"), std::string::npos) << r.output;
   EXPECT_TRUE(fs::is_empty(dir + "/other2"));
+  // The checkpoints folder planted as a link to a directory.
+  fs::create_directories(dir + "/f");
+  fs::create_directories(dir + "/other3");
+  fs::create_directory_symlink(dir + "/other3", dir + "/f/checkpoints");
+  r = train(dir + "/f", "");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("checkpoints: a symbolic link"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_empty(dir + "/other3"));
+  // The lock file planted as a hard link to a file: the holder's name would overwrite it.
+  fs::create_directories(dir + "/g");
+  std::ofstream(dir + "/linked.txt") << "precious\n";
+  fs::create_hard_link(dir + "/linked.txt", dir + "/g/.glassbox-run.lock");
+  r = train(dir + "/g", "");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(".glassbox-run.lock is not a plain file of its own (2 names)"), std::string::npos) << r.output;
+  EXPECT_EQ(glassbox::testing::read_all(dir + "/linked.txt"), "precious\n");
   // Whole files (summary, figures) are written beside and renamed: a link is replaced, not followed.
   fs::create_symlink(victim, dir + "/s.json");
   fs::create_symlink(victim, dir + "/x.png");
@@ -289,6 +306,15 @@ TEST(CliSafety, OneRunPerLogdir) {
   }
   EXPECT_EQ(epochs, 3);
   EXPECT_EQ(glassbox::models::CheckpointFile(dir + "/run/checkpoints/last.ckpt").meta().global_step, last);
+  // A run that stopped before its first checkpoint can be neither resumed nor continued: the message
+  // says how to start over.
+  fs::create_directories(dir + "/cut");
+  std::ofstream(dir + "/cut/metrics.csv") << "step,name,value\n";
+  const auto cut = run_command(kCli + " train --quiet --model mlp --hidden 8 --data " + data + " --logdir " + dir + "/cut");
+  EXPECT_EQ(cut.exit_code, 2) << cut.output;
+  EXPECT_NE(cut.output.find("stopped before its first checkpoint, so it cannot be resumed; delete that directory to start over"),
+            std::string::npos)
+      << cut.output;
   (void)in;
 }
 
@@ -416,4 +442,16 @@ TEST(CliSafety, ModelFilesThatActOnTheMachineAreContained) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("uses aten::from_file, which reaches files"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  // A forward that ends on zeros and never on anything else is stopped within the check's limit.
+  const auto start = std::chrono::steady_clock::now();
+  expect_refused(kCli + " layers --torchscript " + dir + "/loops-on-data.pt --input-shape 1,4,4 --check-timeout 3",
+                 "loops-on-data.pt", "did not finish within 3 s");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  // What a model prints reaches the terminal escaped: no ESC, BEL or 8-bit CSI gets through.
+  r = run_command(kCli + " layers --torchscript " + dir + "/prints-escapes.pt --input-shape 1,4,4 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("glassbox: model prints: \\x1B]0;owned\\x07\\x1B[2J\\xC2\\x9B31m"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find_first_of("\x1b\x07"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("\xc2\x9b"), std::string::npos) << r.output;
 }

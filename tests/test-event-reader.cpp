@@ -2,6 +2,7 @@
 // before it is still returned; a writer SIGKILLed mid-write leaves at most one torn tail.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,4 +161,26 @@ TEST(CrashSafety, SigkillMidWriteLeavesAtMostOneTornTail) {
     // The torn record is the last thing in the file.
     EXPECT_GT(reader.problem()->offset + 12 + 64, fs::file_size(path) - 64);
   }
+}
+
+// A file read from disk goes record by record: three good records followed by 4 GiB of holes (a sparse
+// file) give the three events and the damage at their end, without reading the rest.
+TEST(EventReader, ASparseGigabyteFileIsReadOnlyAsFarAsItsRecords) {
+  const std::string dir = glassbox::testing::scratch_dir("events-sparse");
+  const std::string path = dir + "/events.out.tfevents.1.sparse";
+  const std::string good = three_records();
+  std::ofstream(path, std::ios::binary) << good;
+  std::error_code ec;
+  fs::resize_file(path, good.size() + (uint64_t(4) << 30), ec);
+  if (ec) GTEST_SKIP() << "this file system cannot make a sparse 4 GiB file: " << ec.message();
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  EventReader reader(path);
+  EXPECT_EQ(reader.read_all().size(), 3u);
+  getrusage(RUSAGE_SELF, &after);
+  ASSERT_TRUE(reader.problem().has_value());
+  EXPECT_EQ(reader.problem()->offset, good.size());
+  EXPECT_EQ(reader.problem()->reason, "bad length CRC");
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 16 * 1024) << "kB of peak memory grew while reading";
+  fs::remove(path);
 }

@@ -240,4 +240,14 @@ TEST(LayerAttribution, LayersOverwrittenInPlaceAreReadAsTheyWereProduced) {
       if (method != "gxa") ours = ours.squeeze(1);
       EXPECT_LT(relative_error(ours, expected), 1e-5);
     }
+  // Layer Integrated Gradients moves the activation itself (Captum's definition): equal to it, and complete
+  // although the network after either layer is not linear (ReLU, a residual add, pooling).
+  for (const std::string layer : {"bn", "bn2"}) {
+    SCOPED_TRACE(layer + " layer_ig");
+    const at::Tensor ours = find_attribution_method("layer_ig").attribute(
+        {model, x, t, AttributeOptions().layer(LayerOptions().layer(layer)).integrated_gradients(IntegratedGradientsOptions().n_steps(50))});
+    EXPECT_LT(relative_error(ours, truth.at(layer + ".layer_ig").toTensor()), 1e-4);
+    const at::Tensor gap = truth.at(layer + ".score_gap").toTensor();
+    EXPECT_LT((ours.flatten(1).sum(1) - gap).abs().max().item<double>(), 1e-2 * gap.abs().max().item<double>());
+  }
 }

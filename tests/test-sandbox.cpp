@@ -74,7 +74,7 @@ TEST(Sandbox, IsolatedCallsReturnBytesErrorsCrashesAndTimeOuts) {
             "work: bad");
   EXPECT_NE(error_of([] { glassbox::run_isolated([] { std::raise(SIGSEGV); }, "work", 10); }).find("crashed reading it (SIGSEGV)"),
             std::string::npos);
-  EXPECT_NE(error_of([] { glassbox::run_isolated([] { for (;;) pause(); }, "work", 0.5); }).find("still loading after 0.5 s"),
+  EXPECT_NE(error_of([] { glassbox::run_isolated([] { for (;;) pause(); }, "work", 0.5); }).find("its contained check did not finish within 0.5 s"),
             std::string::npos);
   EXPECT_NE(error_of([] { glassbox::run_isolated_for_bytes([] { return std::string(5000, 'x'); }, "work", 10, 100); })
                 .find("exceed 100 bytes"),

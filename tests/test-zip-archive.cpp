@@ -2,6 +2,7 @@
 // stored, deflated and zip64 archives read back exactly; every kind of damage is an error naming the
 // file; a deflate stream that inflates past its declared size is stopped at that size.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
@@ -138,6 +139,37 @@ struct.pack_into("<I", raw, 22, 4000000000)
 open(sys.argv[1], "wb").write(raw)
 )");
   EXPECT_NE(error_of(liar).find("more than deflate can produce"), std::string::npos) << error_of(liar);
+}
+
+// A valid archive whose one entry inflates to 512 MiB of zeros (from about half a megabyte): checking it
+// inflates piece by piece, so memory does not grow by the entry's size; a cap on the whole is refused by
+// the declared sizes alone.
+TEST(ZipArchive, CheckingAValidBombAllocatesNothingOfItsSize) {
+  const std::string dir = glassbox::testing::scratch_dir("zip-valid-bomb");
+  const std::string bomb = python_zip(dir, "zeros", R"(
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    with z.open("t/zeros", "w", force_zip64=True) as f:
+        block = b"\0" * (1 << 20)
+        for _ in range(512):
+            f.write(block)
+)");
+  ASSERT_LT(bomb.size(), 4u << 20);
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  const ZipArchive zip(bomb, "zeros.zip");
+  getrusage(RUSAGE_SELF, &after);
+  ASSERT_EQ(zip.entries().size(), 1u);
+  EXPECT_EQ(zip.entries()[0].size, uint64_t(512) << 20);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "kB of peak memory grew while checking";
+  glassbox::ZipLimits limits;
+  limits.max_total_bytes = uint64_t(256) << 20;
+  std::string what;
+  try {
+    ZipArchive capped(bomb, "zeros.zip", limits);
+  } catch (const glassbox::Error& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("zeros.zip: its entries declare more than 268435456 bytes in all"), std::string::npos) << what;
 }
 
 TEST(ZipArchive, AppendedEntriesAreReadByPython) {

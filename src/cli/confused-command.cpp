@@ -19,6 +19,7 @@
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/terminal-text.h"
 #include "flags.h"
 #include "model-source.h"
 #include "outputs.h"
@@ -121,7 +122,7 @@ void run_confused(const ConfusedArgs& a) {
   index["world_size"] = world->world_size();
   write_file_atomically((std::filesystem::path(a.out) / "index.json").string(), json_text(index) + "\n");
   std::printf("mined %lld samples in %.2f s (accuracy %.4f); %zu most confused in %s (index.json, pairs.png, figures)\n",
-              static_cast<long long>(r.samples), mining_s, r.accuracy, r.ranked.size(), a.out.c_str());
+              static_cast<long long>(r.samples), mining_s, r.accuracy, r.ranked.size(), terminal_text(a.out).c_str());
 }
 
 }  // namespace

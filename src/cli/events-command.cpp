@@ -14,6 +14,7 @@
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/terminal-text.h"
 #include "outputs.h"
 
 namespace fs = std::filesystem;
@@ -124,14 +125,14 @@ void run_events(const EventsArgs& a) {
       return;
     }
     for (const auto& item : values) {
-      std::printf("%s step %lld: ", item["run"].get<std::string>().c_str(), static_cast<long long>(item["step"].get<int64_t>()));
-      if (item.contains("value")) std::printf("%s", item["value"].is_string() ? item["value"].get<std::string>().c_str()
+      std::printf("%s step %lld: ", terminal_text(item["run"].get<std::string>()).c_str(), static_cast<long long>(item["step"].get<int64_t>()));
+      if (item.contains("value")) std::printf("%s", item["value"].is_string() ? terminal_text(item["value"].get<std::string>()).c_str()
                                                                              : json_text(item["value"]).c_str());
       else if (item.contains("width")) std::printf("%dx%d image, %zu bytes", item["width"].get<int>(), item["height"].get<int>(),
                                                    item["bytes"].get<size_t>());
-      else if (item.contains("text")) std::printf("%s", item["text"].get<std::string>().c_str());
-      else std::printf("%s", item["kind"].get<std::string>().c_str());
-      if (item.contains("description")) std::printf("  (%s)", item["description"].get<std::string>().c_str());
+      else if (item.contains("text")) std::printf("%s", terminal_text(item["text"].get<std::string>()).c_str());
+      else std::printf("%s", terminal_text(item["kind"].get<std::string>()).c_str());
+      if (item.contains("description")) std::printf("  (%s)", terminal_text(item["description"].get<std::string>()).c_str());
       std::printf("\n");
     }
     return;
@@ -150,16 +151,16 @@ void run_events(const EventsArgs& a) {
     return;
   }
   for (const auto& [run, s] : runs) {
-    std::printf("run %s (%zu file%s)\n", run.c_str(), s.files.size(), s.files.size() == 1 ? "" : "s");
+    std::printf("run %s (%zu file%s)\n", terminal_text(run).c_str(), s.files.size(), s.files.size() == 1 ? "" : "s");
     for (const auto& [tag, t] : s.tags)
       std::printf("  %-32s %-9s %6lld values  steps %lld..%lld\n", printable_excerpt(tag, 200).c_str(), t.kind.c_str(),
                   static_cast<long long>(t.count), static_cast<long long>(t.first_step),
                   static_cast<long long>(t.last_step));
     for (const auto& p : s.problems)
-      std::printf("  damaged: %s at byte %llu: %s\n", p["file"].get<std::string>().c_str(),
-                  static_cast<unsigned long long>(p["offset"].get<uint64_t>()), p["reason"].get<std::string>().c_str());
+      std::printf("  damaged: %s at byte %llu: %s\n", terminal_text(p["file"].get<std::string>()).c_str(),
+                  static_cast<unsigned long long>(p["offset"].get<uint64_t>()), terminal_text(p["reason"].get<std::string>()).c_str());
   }
-  if (!a.dump.empty()) std::printf("wrote %lld images of %s to %s\n", static_cast<long long>(dumped), a.tag.c_str(), a.dump.c_str());
+  if (!a.dump.empty()) std::printf("wrote %lld images of %s to %s\n", static_cast<long long>(dumped), terminal_text(a.tag).c_str(), terminal_text(a.dump).c_str());
 }
 
 }  // namespace

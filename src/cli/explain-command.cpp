@@ -20,6 +20,7 @@
 #include "glassbox/models/model-options.h"
 #include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/terminal-text.h"
 #include "model-source.h"
 #include "outputs.h"
 
@@ -118,7 +119,7 @@ void run_explain(const ExplainArgs& a) {
     const std::string layer = a.layer.empty()
                                   ? for_flag("--method", a.method, [&] { return explain::default_cam_layer(model); })
                                   : for_flag("--layer", a.layer, [&] { return explain::resolved_layer(model, options.layer()); });
-    if (a.layer.empty() && env.rank == 0) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", layer.c_str());
+    if (a.layer.empty() && env.rank == 0) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", terminal_text(layer).c_str());
     options.layer(explain::LayerOptions(options.layer()).layer(layer));
   }
   const at::Tensor probs = at::softmax(logits.to(at::kDouble), 1).to(at::kCPU);
@@ -176,9 +177,9 @@ void run_explain(const ExplainArgs& a) {
   for (int64_t i = 0; i < B; ++i) {
     const int64_t t = targets[i].item<int64_t>(), p = probs[i].argmax().item<int64_t>();
     std::printf("%s %s: sees %s %.3f; %s for class %s (%lld): %s\n", s.inputs.labels[size_t(i)] >= 0 ? "sample" : "image",
-                s.inputs.names[size_t(i)].c_str(), explain::class_name(s.class_names, p).c_str(), probs[i][p].item<double>(),
-                method.name(), explain::class_name(s.class_names, t).c_str(), static_cast<long long>(t),
-                paths[size_t(i)].c_str());
+                terminal_text(s.inputs.names[size_t(i)]).c_str(), terminal_text(explain::class_name(s.class_names, p)).c_str(),
+                probs[i][p].item<double>(), method.name(), terminal_text(explain::class_name(s.class_names, t)).c_str(),
+                static_cast<long long>(t), terminal_text(paths[size_t(i)]).c_str());
   }
 }
 

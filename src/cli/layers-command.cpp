@@ -13,6 +13,7 @@
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
+#include "glassbox/util/terminal-text.h"
 #include "model-source.h"
 
 namespace glassbox::cli {
@@ -40,7 +41,7 @@ void run_layers(const LayersArgs& a) {
                      ": expected whole numbers");
     for_flag("--input-shape", a.input_shape, [&] { models::validate_input_shape(shape, "input shape"); });
     configure_threads(a.model.threads);
-    owned = std::make_unique<models::TorchScriptClassifier>(a.model.torchscript, shape);
+    owned = std::make_unique<models::TorchScriptClassifier>(a.model.torchscript, shape, torchscript_options(a.model));
     model = owned.get();
   } else {
     // A checkpoint knows its input shape; a TorchScript model takes it from the images or the data.
@@ -64,7 +65,7 @@ void run_layers(const LayersArgs& a) {
     std::printf("%s\n", json_text(out).c_str());
     return;
   }
-  std::printf("%s, input %lldx%lldx%lld: %zu layers\n", model->name().c_str(), static_cast<long long>(s.channels),
+  std::printf("%s, input %lldx%lldx%lld: %zu layers\n", terminal_text(model->name()).c_str(), static_cast<long long>(s.channels),
               static_cast<long long>(s.height), static_cast<long long>(s.width), layers.size());
   for (const auto& l : layers) {
     std::string shape;

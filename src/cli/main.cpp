@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "glassbox/distributed/communicator.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/terminal-text.h"
 
 namespace {
 
@@ -19,10 +20,8 @@ int fail(const std::string& message, int status = 2) {
   std::string line = start == std::string::npos ? "" : message.substr(start, message.find('\n', start) - start);
   if (line.empty()) line = "failed without a reason (please report this)";
   // Control characters (a terminal's escape sequences in a file name or a model's message) are shown
-  // as '?', never sent to the terminal.
-  for (char& c : line)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-  std::fprintf(stderr, "glassbox: error: %s\n", line.c_str());
+  // escaped, never sent to the terminal.
+  std::fprintf(stderr, "glassbox: error: %s\n", glassbox::terminal_text(line).c_str());
   return status;
 }
 

@@ -132,6 +132,13 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   add_data_options(cmd, a.data, true);
   add_integer(cmd, "--threads", a.threads, 0, max_threads(), "compute threads (0 = one per core)");
   cmd.add_option("--device", a.device, "cpu or cuda[:N]")->capture_default_str();
+  add_integer(cmd, "--check-timeout", a.check_seconds, 1, 3600,
+              "TorchScript: seconds allowed for its contained first load and trial runs (a longer one is refused)")
+      ->capture_default_str();
+}
+
+models::TorchScriptOptions torchscript_options(const ModelArgs& a) {
+  return models::TorchScriptOptions().isolation_timeout_seconds(a.check_seconds);
 }
 
 void add_input_options(CLI::App& cmd, InputArgs& a, bool several) {
@@ -203,7 +210,7 @@ Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
   if (!a.torchscript.empty()) {
     if (images) shape = models::InputShape{image_batch.size(1), image_batch.size(2), image_batch.size(3)};
     else shape = models::InputShape{s.split->channels(), s.split->height(), s.split->width()};
-    s.model = std::make_unique<models::TorchScriptClassifier>(a.torchscript, *shape);
+    s.model = std::make_unique<models::TorchScriptClassifier>(a.torchscript, *shape, torchscript_options(a));
   }
   const models::InputShape ms = s.model->input_shape();
   if (s.split)

@@ -14,6 +14,7 @@
 #include "glassbox/data/load.h"
 #include "glassbox/data/preprocess.h"
 #include "glassbox/models/classifier.h"
+#include "glassbox/models/torchscript.h"
 
 namespace CLI {
 class App;
@@ -49,7 +50,11 @@ struct ModelArgs {
   DataArgs data;
   int threads = 0;
   std::string device = "cpu";
+  int check_seconds = 300;  // --check-timeout: the contained first load and probe of a TorchScript file
 };
+
+// The TorchScript loading options the flags ask for.
+models::TorchScriptOptions torchscript_options(const ModelArgs& args);
 
 void add_model_options(CLI::App& cmd, ModelArgs& args);
 

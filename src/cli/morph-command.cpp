@@ -10,6 +10,7 @@
 #include "glassbox/explain/morph.h"
 #include "glassbox/models/model-options.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/terminal-text.h"
 #include "flags.h"
 #include "model-source.h"
 #include "outputs.h"
@@ -48,10 +49,10 @@ void run_morph(const MorphArgs& a) {
                                                         .normalization(m.preprocess.normalize()));
   write_output(a.out, extension == ".gif" ? explain::render_morph_gif(t, a.target, m.class_names)
                                                : explain::render_morph_summary(t, a.target, m.class_names));
-  const auto name = [&](int64_t c) { return explain::class_name(m.class_names, c); };
+  const auto name = [&](int64_t c) { return terminal_text(explain::class_name(m.class_names, c)); };
   std::printf("morph to %s: %zu steps, sees %s -> %s, p(target) %.3f -> %.3f%s: %s\n", name(a.target).c_str(),
               t.frames.size() - 1, name(t.predicted.front()).c_str(), name(t.predicted.back()).c_str(),
-              t.target_probability.front(), t.target_probability.back(), t.reached ? "" : " (not reached)", a.out.c_str());
+              t.target_probability.front(), t.target_probability.back(), t.reached ? "" : " (not reached)", terminal_text(a.out).c_str());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
+#include "glassbox/util/terminal-text.h"
 #include "model-source.h"
 #include "outputs.h"
 
@@ -220,7 +221,7 @@ void run_train(const TrainArgs& a) {
   add_callbacks(a, trainer, parts[1], normalization);
   if (!a.quiet && writes) {
     std::printf("training %s on %s (%s, %lldx%lldx%lld%s): %lld train / %lld val samples, %lld epochs",
-                model->name().c_str(), loaded.directory.c_str(), data::format_name(loaded.format),
+                terminal_text(model->name()).c_str(), terminal_text(loaded.directory).c_str(), data::format_name(loaded.format),
                 static_cast<long long>(all.channels()), static_cast<long long>(all.height()),
                 static_cast<long long>(all.width()), all.in_memory() ? "" : ", decoded per batch",
                 static_cast<long long>(parts[0].size()), static_cast<long long>(parts[1].size()),
@@ -234,7 +235,7 @@ void run_train(const TrainArgs& a) {
 
   std::printf("val_loss %.4f  val_acc %.4f  seconds %.2f  samples/s %.0f  checkpoint %s\n", r.val_loss, r.val_acc,
               r.seconds, r.samples_per_second,
-              r.best_checkpoint.empty() ? "(none: no --logdir)" : r.best_checkpoint.c_str());
+              r.best_checkpoint.empty() ? "(none: no --logdir)" : terminal_text(r.best_checkpoint).c_str());
   if (!a.summary_json.empty()) {
     nlohmann::json j = {{"val_loss", r.val_loss},     {"val_acc", r.val_acc},
                         {"epochs", r.epochs},         {"seconds", r.seconds},

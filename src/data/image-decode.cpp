@@ -1,5 +1,6 @@
 #include "glassbox/data/image-decode.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -45,10 +46,31 @@ DecodedImage decode_image(std::string_view bytes, const std::string& name, const
   throw Error(name + ": not a PNG or JPEG file (" + (bytes.empty() ? "empty" : "no PNG or JPEG signature") + ")");
 }
 
-DecodedImage read_image_file(const std::string& path, const DecodeOptions& options) {
+std::string read_image_bytes(const std::string& path) {
   // An image file larger than 1 GiB is not one glassbox decodes (the pixel limit alone is ~256 MB of RGB).
-  const std::string bytes = read_file(path, uint64_t(1) << 30);
-  return decode_image(bytes, path, options);
+  constexpr uint64_t kMaxFileBytes = uint64_t(1) << 30, kHeadBytes = 1 << 18, kOtherBytes = 16 << 20;
+  const FileReader file(path);
+  const size_t head_size = static_cast<size_t>(std::min<uint64_t>(file.size(), kHeadBytes));
+  std::string bytes = file.read_at(0, head_size);
+  if (bytes.size() == file.size()) return bytes;
+  GLASSBOX_CHECK(file.size() <= kMaxFileBytes, path, ": ", file.size(), " bytes, more than the ", kMaxFileBytes,
+                 " an image file may have");
+  // A 16-bit RGBA PNG stored without compression takes a little over 8 bytes a pixel; no JPEG's entropy
+  // coding reaches 16. A header not found in the head (a JPEG after a large EXIF block) leaves the 1 GiB.
+  ImageInfo info;
+  try {
+    info = probe_image(bytes, path);
+  } catch (const Error&) {
+  }
+  const uint64_t pixels = uint64_t(info.width) * uint64_t(info.height);
+  GLASSBOX_CHECK(pixels == 0 || file.size() <= pixels * 16 + kOtherBytes, path, ": ", file.size(), " bytes, more than a ",
+                 info.width, "x", info.height, " image can take (", pixels * 16 + kOtherBytes, ")");
+  bytes += file.read_at(head_size, static_cast<size_t>(file.size() - head_size));
+  return bytes;
+}
+
+DecodedImage read_image_file(const std::string& path, const DecodeOptions& options) {
+  return decode_image(read_image_bytes(path), path, options);
 }
 
 }  // namespace glassbox::data

@@ -19,7 +19,6 @@ namespace {
 
 constexpr size_t kMaxFiles = 10'000'000;
 constexpr int kMaxDepth = 32;
-constexpr uint64_t kMaxImageFileBytes = uint64_t(1) << 30;
 
 bool is_image_name(const fs::path& p) {
   std::string ext = p.extension().string();
@@ -60,7 +59,7 @@ void collect(const fs::path& dir, int depth, std::vector<std::string>& out) {
 
 // Decodes one file and prepares it; checks it comes out of the dataset's shape.
 DecodedImage prepared(const std::string& path, const Preprocess& preprocess) {
-  return preprocess.apply(decode_image(read_file(path, kMaxImageFileBytes), path));
+  return preprocess.apply(decode_image(read_image_bytes(path), path));
 }
 
 void check_shape(const DecodedImage& im, const std::string& path, int channels, int height, int width,
@@ -167,7 +166,7 @@ Dataset load_image_folder(const std::string& root, const ImageLoadOptions& optio
     try {
       info = probe_image(head, path);
     } catch (const Error&) {
-      info = probe_image(read_file(path, kMaxImageFileBytes), path);  // a JPEG whose frame header lies further in
+      info = probe_image(read_image_bytes(path), path);  // a JPEG whose frame header lies further in
     }
     DecodedImage shape{info.width, info.height, info.channels, {}};
     if (pre.channels() != Channels::keep) shape.channels = pre.channels() == Channels::gray ? 1 : 3;

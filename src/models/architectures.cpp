@@ -7,13 +7,12 @@
 namespace glassbox::models {
 namespace {
 
-// Sees each named layer's output as forward produces it (layers(), forward_with_layer); null in training.
-using Tap = std::function<void(const char* name, const at::Tensor& output)>;
+// Sees each named layer's output as forward produces it and gives back what the rest of forward reads
+// (the output itself, or a replacement: layers(), forward_with_layer, forward_replacing_layer); null in
+// training.
+using Tap = std::function<at::Tensor(const char* name, const at::Tensor& output)>;
 
-at::Tensor tapped(const Tap* tap, const char* name, at::Tensor t) {
-  if (tap) (*tap)(name, t);
-  return t;
-}
+at::Tensor tapped(const Tap* tap, const char* name, at::Tensor t) { return tap ? (*tap)(name, t) : t; }
 
 struct LinearNetImpl : torch::nn::Module {
   LinearNetImpl(int64_t in, int64_t classes, bool relu_on_logits)
@@ -90,6 +89,7 @@ std::vector<LayerInfo> ModuleClassifier::layers() {
   std::vector<LayerInfo> out;
   const Tap tap = [&](const char* name, const at::Tensor& t) {
     out.push_back({name, std::vector<int64_t>(t.sizes().begin() + 1, t.sizes().end()), 1});
+    return t;
   };
   const InputShape& s = options_.shape();
   torch::NoGradGuard no_grad;
@@ -103,12 +103,31 @@ LayerForward ModuleClassifier::forward_with_layer(const at::Tensor& x, const std
   LayerForward out;
   const Tap tap = [&](const char* name, const at::Tensor& t) {
     if (layer == name) out.activation = t;
+    return t;
   };
   out.logits = forward_(x, &tap);
-  if (!out.activation.defined())
-    throw Error("layer '" + printable_excerpt(layer) + "': the " + options_.architecture() + " model has no such layer (" +
-                layer_names(layers()) + ")");
+  if (!out.activation.defined()) throw_no_such_layer(layer);
   return out;
+}
+
+at::Tensor ModuleClassifier::forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) {
+  check_input(x);
+  bool found = false;
+  const Tap tap = [&](const char* name, const at::Tensor& t) {
+    if (layer != name) return t;
+    found = true;
+    GLASSBOX_CHECK(value.sizes() == t.sizes(), "layer '", printable_excerpt(layer), "': replacement ", value.sizes(),
+                   ", expected its activation's shape ", t.sizes());
+    return value;
+  };
+  at::Tensor logits = forward_(x, &tap);
+  if (!found) throw_no_such_layer(layer);
+  return logits;
+}
+
+void ModuleClassifier::throw_no_such_layer(const std::string& layer) {
+  throw Error("layer '" + printable_excerpt(layer) + "': the " + options_.architecture() + " model has no such layer (" +
+              layer_names(layers()) + ")");
 }
 
 std::vector<at::Tensor> ModuleClassifier::parameters() { return module_->parameters(); }

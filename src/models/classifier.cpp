@@ -8,6 +8,10 @@ LayerForward Classifier::forward_with_layer(const at::Tensor&, const std::string
   throw Error("layer '" + printable_excerpt(layer) + "': the model " + name() + " has no named layers");
 }
 
+at::Tensor Classifier::forward_replacing_layer(const at::Tensor&, const std::string& layer, const at::Tensor&) {
+  throw Error("layer '" + printable_excerpt(layer) + "': the model " + name() + " has no named layers");
+}
+
 std::string layer_names(const std::vector<LayerInfo>& layers) {
   std::string out;
   for (const LayerInfo& l : layers) out += (out.empty() ? "" : ", ") + l.name;

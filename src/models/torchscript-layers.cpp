@@ -4,6 +4,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -74,12 +75,23 @@ void inline_own_methods(Graph& g, Value* owner, std::vector<Found>* found = null
   }
 }
 
+// A call of a module's forward: "forward", or one of its overloads, which TorchScript names "forward__0",
+// "forward__1", ... (torchvision's DenseNet layers take a tensor or a list of them, so a scripted DenseNet
+// calls each dense layer's forward__0).
+bool is_forward_call(Node* n) {
+  if (n->kind() != prim::CallMethod) return false;
+  const std::string& name = n->s(attr::name);
+  if (name == "forward") return true;
+  if (name.rfind("forward__", 0) != 0 || name.size() == 9) return false;
+  return std::all_of(name.begin() + 9, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // The forward calls of `owner`'s child `child`, in graph order.
 std::vector<Node*> child_calls(Graph& g, Value* owner, const std::string& child) {
   std::vector<Node*> nodes, out;
   collect_nodes(g.block(), nodes);
   for (Node* n : nodes)
-    if (n->kind() == prim::CallMethod && n->s(attr::name) == "forward" && attribute_of(n->input(0), owner) == child)
+    if (is_forward_call(n) && attribute_of(n->input(0), owner) == child)
       out.push_back(n);
   return out;
 }
@@ -89,7 +101,7 @@ Node* next_child_call(Graph& g, Value* owner, const std::set<Node*>& seen, std::
   std::vector<Node*> nodes;
   collect_nodes(g.block(), nodes);
   for (Node* n : nodes)
-    if (n->kind() == prim::CallMethod && n->s(attr::name) == "forward" && !seen.count(n)) {
+    if (is_forward_call(n) && !seen.count(n)) {
       child = attribute_of(n->input(0), owner);
       if (!child.empty()) return n;
     }
@@ -154,8 +166,8 @@ void keep_from_in_place_ops(Graph& g, Value* activation) {
 
 bool is_tensor(Value* v) { return v != nullptr && v->type()->kind() == c10::TypeKind::TensorType; }
 
-std::string method_name(const std::string& layer) {
-  std::string out = "__glassbox_with_";
+std::string method_name(const std::string& prefix, const std::string& layer) {
+  std::string out = prefix;
   for (char c : layer) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return out;
 }
@@ -196,55 +208,61 @@ const std::vector<LayerInfo>& TorchScriptLayers::layers(const at::Tensor& probe)
   return layers_;
 }
 
+std::shared_ptr<Graph> TorchScriptLayers::graph_to_layer(const std::string& layer, Value*& activation) {
+  const std::string what = path_ + ": layer '" + printable_excerpt(layer, 80) + "'";
+  const auto g = forward_graph(module_);
+  Value* owner = g->inputs()[0];
+  inline_own_methods(*g, owner);
+  activation = nullptr;
+  std::stringstream parts(layer);
+  std::vector<std::string> path;
+  for (std::string part; std::getline(parts, part, '.');) path.push_back(part);
+  GLASSBOX_CHECK(!path.empty(), what, ": an empty name");
+  std::string so_far;
+  for (size_t i = 0; i < path.size(); ++i) {
+    so_far += (i ? "." : "") + path[i];
+    const std::vector<Node*> calls = child_calls(*g, owner, path[i]);
+    if (calls.empty()) {
+      // The candidates, by name: every submodule forward calls.
+      const auto all = forward_graph(module_);
+      std::vector<Found> found;
+      expand(*all, all->inputs()[0], "", found, 0);
+      std::string names;
+      std::set<std::string> seen;
+      size_t listed = 0;
+      for (const Found& f : found)
+        if (seen.insert(f.name).second && listed++ < 16) names += (names.empty() ? "" : ", ") + f.name;
+      if (seen.size() > 16) names += ", ... (" + std::to_string(seen.size()) + " in all: glassbox layers lists them)";
+      throw Error(what + ": " + (so_far == layer ? "" : "its part '" + so_far + "' is ") +
+                  "not a submodule forward calls (unused, or inlined away); layers: " + names);
+    }
+    GLASSBOX_CHECK(calls.size() == 1, what, ": ", so_far, " is called ", calls.size(),
+                   " times by forward, so its activation is ambiguous");
+    if (i + 1 == path.size()) {
+      activation = calls[0]->output();
+      break;
+    }
+    Value* child = calls[0]->input(0);
+    GraphFunction* f = callee_of(calls[0]);
+    GLASSBOX_CHECK(f != nullptr, what, ": cannot follow the call of ", so_far);
+    inline_call(calls[0], f, nullptr);
+    owner = child;
+    inline_own_methods(*g, owner);
+  }
+  GLASSBOX_CHECK(is_tensor(activation), what, ": its output is not a tensor");
+  GLASSBOX_CHECK(activation->node()->owningBlock() == g->block(), what,
+                 ": called inside a loop or branch of forward, where its output cannot be returned");
+  return g;
+}
+
 LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& layer) {
   auto it = methods_.find(layer);
   if (it == methods_.end()) {
-    const std::string what = path_ + ": layer '" + printable_excerpt(layer, 80) + "'";
-    const auto g = forward_graph(module_);
-    Value* owner = g->inputs()[0];
-    inline_own_methods(*g, owner);
     Value* activation = nullptr;
-    std::stringstream parts(layer);
-    std::vector<std::string> path;
-    for (std::string part; std::getline(parts, part, '.');) path.push_back(part);
-    GLASSBOX_CHECK(!path.empty(), what, ": an empty name");
-    std::string so_far;
-    for (size_t i = 0; i < path.size(); ++i) {
-      so_far += (i ? "." : "") + path[i];
-      const std::vector<Node*> calls = child_calls(*g, owner, path[i]);
-      if (calls.empty()) {
-        // The candidates, by name: every submodule forward calls.
-        const auto all = forward_graph(module_);
-        std::vector<Found> found;
-        expand(*all, all->inputs()[0], "", found, 0);
-        std::string names;
-        std::set<std::string> seen;
-        size_t listed = 0;
-        for (const Found& f : found)
-          if (seen.insert(f.name).second && listed++ < 16) names += (names.empty() ? "" : ", ") + f.name;
-        if (seen.size() > 16) names += ", ... (" + std::to_string(seen.size()) + " in all: glassbox layers lists them)";
-        throw Error(what + ": " + (so_far == layer ? "" : "its part '" + so_far + "' is ") +
-                    "not a submodule forward calls (unused, or inlined away); layers: " + names);
-      }
-      GLASSBOX_CHECK(calls.size() == 1, what, ": ", so_far, " is called ", calls.size(),
-                     " times by forward, so its activation is ambiguous");
-      if (i + 1 == path.size()) {
-        activation = calls[0]->output();
-        break;
-      }
-      Value* child = calls[0]->input(0);
-      GraphFunction* f = callee_of(calls[0]);
-      GLASSBOX_CHECK(f != nullptr, what, ": cannot follow the call of ", so_far);
-      inline_call(calls[0], f, nullptr);
-      owner = child;
-      inline_own_methods(*g, owner);
-    }
-    GLASSBOX_CHECK(is_tensor(activation), what, ": its output is not a tensor");
-    GLASSBOX_CHECK(activation->node()->owningBlock() == g->block(), what,
-                   ": called inside a loop or branch of forward, where its output cannot be returned");
+    const auto g = graph_to_layer(layer, activation);
     keep_from_in_place_ops(*g, activation);
     return_also(*g, {activation});
-    it = methods_.emplace(layer, add_method(module_, method_name(layer), g)).first;
+    it = methods_.emplace(layer, add_method(module_, method_name("__glassbox_with_", layer), g)).first;
   }
   // Without the graph executor's optimisations: it would fuse the forward into differentiable subgraphs
   // whose intermediate outputs are siblings of the logits in autograd, not their ancestors, and the
@@ -255,6 +273,27 @@ LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& 
   r.logits = out->elements()[0].toTensor();
   r.activation = out->elements()[1].toTensor();
   return r;
+}
+
+at::Tensor TorchScriptLayers::forward_replacing(const at::Tensor& x, const std::string& layer, const at::Tensor& value) {
+  auto it = replacing_methods_.find(layer);
+  if (it == replacing_methods_.end()) {
+    Value* activation = nullptr;
+    const auto g = graph_to_layer(layer, activation);
+    Value* replacement = g->addInput("replacement")->setType(c10::TensorType::get());
+    // The rest of forward reads a copy of the replacement: its in-place ops (a block's `out += identity`)
+    // must not write into the caller's tensor, which autograd would refuse for a leaf that needs grad.
+    torch::jit::WithInsertPoint after(activation->node()->next());
+    Value* no_memory_format = g->insertConstant(c10::IValue());
+    Node* clone = g->insertNode(g->create(c10::aten::clone, {replacement, no_memory_format}));
+    clone->output()->setType(activation->type());
+    activation->replaceAllUsesWith(clone->output());
+    it = replacing_methods_.emplace(layer, add_method(module_, method_name("__glassbox_replacing_", layer), g)).first;
+  }
+  torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
+  const c10::IValue out = module_.get_method(it->second)({x, value});
+  GLASSBOX_CHECK(out.isTensor(), path_, ": forward returned ", out.tagKind(), ", expected a [B, classes] tensor");
+  return out.toTensor();
 }
 
 }  // namespace glassbox::models

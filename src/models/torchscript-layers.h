@@ -28,11 +28,19 @@ class TorchScriptLayers {
   // (inlined away, or unused), or defined inside a control-flow block.
   LayerForward forward(const at::Tensor& x, const std::string& layer);
 
+  // The logits of one run of a method that takes (x, value) and feeds `value` to the rest of forward in
+  // place of the layer's output. Errors as forward's.
+  at::Tensor forward_replacing(const at::Tensor& x, const std::string& layer, const at::Tensor& value);
+
  private:
+  // A copy of forward's graph in which the calls down to `layer` are inlined, and the layer's output in it.
+  std::shared_ptr<torch::jit::Graph> graph_to_layer(const std::string& layer, torch::jit::Value*& activation);
+
   torch::jit::Module& module_;
   std::string path_;
   std::vector<LayerInfo> layers_;
-  std::map<std::string, std::string> methods_;  // layer -> the method that returns it
+  std::map<std::string, std::string> methods_;            // layer -> the method that returns it
+  std::map<std::string, std::string> replacing_methods_;  // layer -> the method that replaces it
 };
 
 }  // namespace glassbox::models

@@ -3,13 +3,16 @@
 #include <ATen/Parallel.h>
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/runtime/print_handler.h>
 #include <torch/script.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
 #include "glassbox/util/isolated-call.h"
+#include "glassbox/util/terminal-text.h"
 #include "glassbox/util/zip-archive.h"
 #include "torchscript-layers.h"
 
@@ -112,6 +115,15 @@ void check_operations(torch::jit::Module& module, const std::string& path) {
   }
 }
 
+// A module's print() goes to stderr, marked as the model's and escaped: its text is the file author's,
+// and escape sequences in it would otherwise reach the terminal.
+void print_model_text(const std::string& text) {
+  std::string_view body = text;
+  if (!body.empty() && body.back() == '\n') body.remove_suffix(1);  // print() ends its text with one
+  const std::string line = terminal_text(body.substr(0, 4096));
+  std::fprintf(stderr, "glassbox: model prints: %s\n", line.c_str());
+}
+
 int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std::string& path) {
   torch::NoGradGuard no_grad;
   const at::Tensor probe = logits_of(module, torch::zeros({2, s.channels, s.height, s.width}), path, 0);
@@ -124,8 +136,11 @@ int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std
 TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape shape, const TorchScriptOptions& options)
     : path_(path), shape_(shape) {
   validate_input_shape(shape, path);
-  const auto bytes = std::make_shared<const std::string>(read_file(path));
-  ZipArchive zip(*bytes, path);  // damage caught here, before libtorch
+  torch::jit::setPrintHandler(&print_model_text);
+  const auto bytes = std::make_shared<const std::string>(read_file(path, options.max_model_bytes()));
+  ZipLimits limits;
+  limits.max_total_bytes = options.max_model_bytes();
+  ZipArchive zip(*bytes, path, limits);  // damage and bombs caught here, before libtorch
   GLASSBOX_CHECK(zip.find(zip.prefix() + "data.pkl") != nullptr, path,
                  ": not a TorchScript module (no data.pkl in the archive)");
   if (options.isolated_first_load())
@@ -134,7 +149,14 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
           at::set_num_threads(1);  // a forked child has no thread pool
           torch::jit::Module m = load_module(bytes, path);
           check_operations(m, path);
-          probe_classes(m, shape, path);
+          const int64_t classes = probe_classes(m, shape, path);
+          // Zeros alone let through a forward that loops only on other inputs: real-looking inputs (pixels
+          // in [0, 1], normalised values around 0) run here too, under the same time limit.
+          torch::NoGradGuard no_grad;
+          at::manual_seed(0);
+          for (const at::Tensor& x : {torch::rand({2, shape.channels, shape.height, shape.width}),
+                                      torch::randn({2, shape.channels, shape.height, shape.width})})
+            logits_of(m, x, path, classes);
         },
         path, options.isolation_timeout_seconds());
   module_ = std::make_unique<torch::jit::Module>(load_module(bytes, path));
@@ -170,6 +192,21 @@ LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, cons
                  path_, ": output ", r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ",
                  classes_, "]");
   return r;
+}
+
+at::Tensor TorchScriptClassifier::forward_replacing_layer(const at::Tensor& x, const std::string& layer,
+                                                          const at::Tensor& value) {
+  at::Tensor logits;
+  try {
+    logits = layers_->forward_replacing(x, layer, value);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(path_ + ": layer '" + printable_excerpt(layer, 80) + "': " + first_line(e.what()));
+  }
+  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && logits.size(1) == classes_, path_, ": output ",
+                 logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
+  return logits;
 }
 
 void TorchScriptClassifier::train(bool on) { module_->train(on); }

@@ -203,28 +203,39 @@ bool decode_event(std::string_view data, Event& out, std::string& error) {
   return error.empty();
 }
 
-EventReader::EventReader(const std::string& path) : name_(path) {
-  bytes_ = read_file(path);  // event files are read as they are: TensorBoard does not inflate them either
+// Event files are read as they are (TensorBoard does not inflate them either), a record at a time.
+EventReader::EventReader(const std::string& path) : name_(path), file_(std::make_unique<FileReader>(path)) {
+  size_ = file_->size();
 }
 
-EventReader::EventReader(std::string bytes, std::string name) : name_(std::move(name)), bytes_(std::move(bytes)) {}
+EventReader::EventReader(std::string bytes, std::string name) : name_(std::move(name)), bytes_(std::move(bytes)) {
+  size_ = bytes_.size();
+}
+
+EventReader::~EventReader() = default;
+
+std::string EventReader::read_at(uint64_t offset, size_t n) const {
+  return file_ ? file_->read_at(offset, n) : bytes_.substr(static_cast<size_t>(offset), n);
+}
 
 std::optional<Event> EventReader::next() {
-  if (problem_ || pos_ >= bytes_.size()) return std::nullopt;
-  const size_t left = bytes_.size() - pos_;
+  if (problem_ || pos_ >= size_) return std::nullopt;
+  const uint64_t left = size_ - pos_;
   auto fail = [&](std::string reason, bool torn) -> std::optional<Event> {
     problem_ = ReadProblem{pos_, std::move(reason), torn};
     return std::nullopt;
   };
   if (left < kRecordHeaderSize) return fail("truncated record header (" + std::to_string(left) + " bytes)", true);
-  const char* p = bytes_.data() + pos_;
-  const uint64_t length = get_le(p, 8);
-  const uint32_t length_crc = static_cast<uint32_t>(get_le(p + 8, 4));
-  if (mask_crc(crc32c(p, 8)) != length_crc) return fail("bad length CRC", false);
+  const std::string header = read_at(pos_, kRecordHeaderSize);
+  const uint64_t length = get_le(header.data(), 8);
+  const uint32_t length_crc = static_cast<uint32_t>(get_le(header.data() + 8, 4));
+  if (mask_crc(crc32c(header.data(), 8)) != length_crc) return fail("bad length CRC", false);
+  // Checked against what the file holds before anything of that length is read.
   if (length > left - kRecordHeaderSize || left - kRecordHeaderSize - length < kRecordFooterSize)
     return fail("record of " + std::to_string(length) + " bytes runs past the end of the file", true);
-  const std::string_view data(p + kRecordHeaderSize, static_cast<size_t>(length));
-  const uint32_t data_crc = static_cast<uint32_t>(get_le(p + kRecordHeaderSize + length, 4));
+  const std::string record = read_at(pos_ + kRecordHeaderSize, static_cast<size_t>(length) + kRecordFooterSize);
+  const std::string_view data(record.data(), static_cast<size_t>(length));
+  const uint32_t data_crc = static_cast<uint32_t>(get_le(record.data() + length, 4));
   if (mask_crc(crc32c(data.data(), data.size())) != data_crc) return fail("bad data CRC", false);
   Event event;
   event.offset = pos_;

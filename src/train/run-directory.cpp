@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +49,16 @@ RunDirectory::RunDirectory(const std::string& dir, bool resuming, const std::str
   const std::string lock_path = (fs::path(dir) / kLockName).string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   GLASSBOX_CHECK(lock_fd_ >= 0, flag, " ", dir, ": cannot create ", kLockName, " (", std::strerror(errno), ")");
+  // The holder's name is written into the lock file: a hard link planted there would have another
+  // file truncated and overwritten, so the lock must be a regular file with no other name.
+  struct stat st {};
+  if (::fstat(lock_fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    const auto links = static_cast<unsigned long>(st.st_nlink);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw Error(flag + " " + dir + ": " + kLockName + " is not a plain file of its own (" + std::to_string(links) +
+                " names); remove it, or choose another " + flag);
+  }
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     const std::string holder = holder_of(lock_fd_);
     ::close(lock_fd_);
@@ -57,8 +68,14 @@ RunDirectory::RunDirectory(const std::string& dir, bool resuming, const std::str
   if (!resuming && holds_a_run(dir)) {
     ::close(lock_fd_);
     lock_fd_ = -1;
-    throw Error(flag + " " + dir + ": holds an earlier run; continue it with --resume " +
-                (fs::path(dir) / "checkpoints" / "last.ckpt").string() + ", or choose another " + flag);
+    const fs::path last = fs::path(dir) / "checkpoints" / "last.ckpt";
+    std::error_code ec;
+    if (fs::exists(last, ec))
+      throw Error(flag + " " + dir + ": holds an earlier run; continue it with --resume " + last.string() +
+                  ", or choose another " + flag);
+    // Stopped before its first checkpoint: there is nothing to resume, and what it wrote is partial.
+    throw Error(flag + " " + dir + ": holds an earlier run that stopped before its first checkpoint, so it cannot be "
+                "resumed; delete that directory to start over, or choose another " + flag);
   }
   char host[256] = "?";
   ::gethostname(host, sizeof host - 1);

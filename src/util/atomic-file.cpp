@@ -49,6 +49,10 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 
 void ensure_writable_directory(const std::string& dir) {
   std::error_code ec;
+  // A link planted where glassbox keeps its output (LOGDIR/checkpoints -> elsewhere) would send every
+  // later write through it: the directory itself must be one, not a link to one.
+  GLASSBOX_CHECK(!fs::is_symlink(fs::symlink_status(dir, ec)), dir,
+                 ": a symbolic link; glassbox writes only into real directories (remove the link, or give its target)");
   fs::create_directories(dir, ec);
   GLASSBOX_CHECK(!ec, dir, ": cannot create directory (", ec.message(), ")");
   GLASSBOX_CHECK(fs::is_directory(dir), dir, ": not a directory");

@@ -12,6 +12,10 @@ struct TooDeep {};
 }  // namespace
 
 nlohmann::json parse_bounded_json(std::string_view text, const std::string& name, int max_depth) {
+  // nlohmann's reader takes a NUL byte for the end of the input and ignores whatever follows it: a flipped
+  // bit in a file's padding, or text hidden behind one, would pass unseen.
+  const size_t nul = text.find('\0');
+  GLASSBOX_CHECK(nul == std::string_view::npos, name, ": malformed JSON at byte ", nul, " (a NUL byte)");
   try {
     // The callback sees every value with its depth before it is stored: refuse before going deeper.
     return nlohmann::json::parse(text.begin(), text.end(),

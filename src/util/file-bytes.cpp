@@ -68,4 +68,30 @@ std::string read_file_prefix(const std::string& path, uint64_t max_bytes) {
   return read_exactly(path, f, std::min(size, max_bytes));
 }
 
+FileReader::FileReader(const std::string& path) : path_(path) {
+  Fd f{-1};
+  size_ = open_regular(path, f);
+  fd_ = f.fd;
+  f.fd = -1;
+}
+
+FileReader::~FileReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string FileReader::read_at(uint64_t offset, size_t n) const {
+  GLASSBOX_CHECK(offset <= size_ && n <= size_ - offset, path_, ": ", n, " bytes at ", offset, " lie past its ", size_,
+                 " bytes");
+  std::string bytes(n, '\0');
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, bytes.data() + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    GLASSBOX_CHECK(got >= 0, path_, ": cannot read (", std::strerror(errno), ")");
+    GLASSBOX_CHECK(got > 0, path_, ": file shrank while being read (", offset + done, " of ", size_, " bytes)");
+    done += static_cast<size_t>(got);
+  }
+  return bytes;
+}
+
 }  // namespace glassbox

@@ -206,7 +206,8 @@ std::string run_isolated_for_bytes(const std::function<std::string()>& work, con
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  GLASSBOX_CHECK(!timed_out, what, ": still loading after ", timeout_seconds, " s; stopped");
+  GLASSBOX_CHECK(!timed_out, what, ": its contained check did not finish within ", timeout_seconds,
+                 " s (code that never ends, or a machine too slow for that limit); stopped");
   GLASSBOX_CHECK(!too_much, what, ": its contents exceed ", max_bytes, " bytes; stopped");
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);

@@ -102,7 +102,7 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& pat
   GLASSBOX_CHECK(!header.empty() && header[0] == '{', path, ": safetensors header does not start with '{'");
   const std::string_view data = bytes.substr(8 + static_cast<size_t>(header_size));
   // Deep enough for the format (an object of objects of arrays), and no deeper.
-  const nlohmann::json j = parse_bounded_json(header, path + " (safetensors header)", 4);
+  const nlohmann::json j = parse_bounded_json(header, path + ": safetensors header", 4);
   GLASSBOX_CHECK(j.is_object(), path, ": safetensors header is ", describe_json(j), ", expected an object");
   GLASSBOX_CHECK(j.size() <= limits.max_tensors + 1, path, ": safetensors header lists ", j.size(),
                  " entries, more than the ", limits.max_tensors, " accepted");

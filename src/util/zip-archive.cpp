@@ -36,32 +36,35 @@ uint32_t crc_of(std::string_view data) {
   return static_cast<uint32_t>(crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
-// Inflates raw deflate data into exactly `size` bytes; false (with `why`) if it does not fit. One spare
-// byte of output catches a stream that goes on past its declared size, so memory stays bounded.
-bool inflate_exact(std::string_view in, uint64_t size, std::string& out, std::string& why) {
-  out.assign(static_cast<size_t>(size + 1), '\0');
+// Inflates raw deflate data that must come to exactly `size` bytes, handing the output to `sink` in
+// pieces of at most 64 KiB: memory stays bounded by what the caller keeps, never by a declared size.
+// False (with `why`) when the data is damaged, ends early, goes on past `size` or leaves input over.
+template <typename Sink>
+bool inflate_exact(std::string_view in, uint64_t size, Sink&& sink, std::string& why) {
   z_stream s{};
   if (inflateInit2(&s, -MAX_WBITS) != Z_OK) {
     why = "cannot start inflating";
     return false;
   }
+  unsigned char buffer[1 << 16];
   const Bytef* next_in = reinterpret_cast<const Bytef*>(in.data());
-  Bytef* next_out = reinterpret_cast<Bytef*>(out.data());
-  uint64_t in_left = in.size(), out_left = size + 1;
+  uint64_t in_left = in.size(), produced = 0;
   int rc = Z_OK;
-  while (rc == Z_OK) {
+  while (rc == Z_OK && produced <= size) {
     s.next_in = const_cast<Bytef*>(next_in);
     s.avail_in = static_cast<uInt>(std::min<uint64_t>(in_left, 1u << 30));
-    s.next_out = next_out;
-    s.avail_out = static_cast<uInt>(std::min<uint64_t>(out_left, 1u << 30));
-    const uInt offered_in = s.avail_in, offered_out = s.avail_out;
+    s.next_out = buffer;
+    s.avail_out = sizeof buffer;
+    const uInt offered_in = s.avail_in;
     rc = inflate(&s, Z_NO_FLUSH);
-    const uint64_t used = offered_in - s.avail_in, made = offered_out - s.avail_out;
-    next_in += used, in_left -= used, next_out += made, out_left -= made;
-    if (rc == Z_OK && used == 0 && made == 0) rc = Z_BUF_ERROR;  // stuck: input or output exhausted
+    const uint64_t used = offered_in - s.avail_in, made = sizeof buffer - s.avail_out;
+    next_in += used, in_left -= used;
+    // One byte past the declared size is enough to know the stream lies; nothing past it is kept.
+    if (produced < size) sink(reinterpret_cast<const char*>(buffer), static_cast<size_t>(std::min<uint64_t>(made, size - produced)));
+    produced += made;
+    if (rc == Z_OK && used == 0 && made == 0) rc = Z_BUF_ERROR;  // stuck: the input is exhausted
   }
   inflateEnd(&s);
-  const uint64_t produced = size + 1 - out_left;
   if (produced > size) {
     why = "inflates to more than its declared " + std::to_string(size) + " bytes";
   } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
@@ -73,10 +76,8 @@ bool inflate_exact(std::string_view in, uint64_t size, std::string& out, std::st
   } else if (in_left != 0) {
     why = std::to_string(in_left) + " bytes of compressed data left after the deflate stream";
   } else {
-    out.resize(static_cast<size_t>(size));
     return true;
   }
-  out.clear();
   return false;
 }
 
@@ -168,6 +169,7 @@ ZipArchive::ZipArchive(std::string_view b, std::string name, const ZipLimits& li
   };
   std::vector<Extent> extents;
   std::set<std::string> names;
+  uint64_t total_size = 0;
   entries_.reserve(static_cast<size_t>(count));
   uint64_t p = cd_offset_;
   const uint64_t cd_end = cd_offset_ + cd_size_;
@@ -199,6 +201,9 @@ ZipArchive::ZipArchive(std::string_view b, std::string name, const ZipLimits& li
     GLASSBOX_CHECK(method != 8 || e.size <= e.compressed_size * kMaxDeflateRatio + 64, entry, ": declares ", e.size,
                    " bytes from ", e.compressed_size, " compressed, more than deflate can produce");
     GLASSBOX_CHECK(names.insert(e.name).second, entry, ": appears twice");
+    total_size += e.size;
+    GLASSBOX_CHECK(total_size <= limits.max_total_bytes, nm, ": its entries declare more than ", limits.max_total_bytes,
+                   " bytes in all (entry ", quoted(e.name), " reaches ", total_size, ")");
     p += kCentralSize + name_len + extra_len + comment_len;
 
     // Its local header must say the same.
@@ -242,10 +247,20 @@ ZipArchive::ZipArchive(std::string_view b, std::string name, const ZipLimits& li
     GLASSBOX_CHECK(extents[i - 1].end <= extents[i].begin, nm, ": entries ", quoted(entries_[extents[i - 1].entry].name),
                    " and ", quoted(entries_[extents[i].entry].name), " overlap");
   // Every entry's content against its CRC-32.
+  // Deflated entries are inflated piece by piece for this, so no declared size is ever allocated.
   for (const ZipEntry& e : entries_) {
-    const std::string content_holder = e.method == 8 ? read(e) : std::string();
-    const std::string_view content = e.method == 8 ? std::string_view(content_holder) : stored(e);
-    GLASSBOX_CHECK(crc_of(content) == e.crc32, nm, ": entry ", quoted(e.name), " is damaged (CRC-32 mismatch)");
+    uLong crc = crc32_z(0L, Z_NULL, 0);
+    if (e.method == 8) {
+      std::string why;
+      const std::string_view in = b.substr(static_cast<size_t>(e.data_offset), static_cast<size_t>(e.compressed_size));
+      const bool whole = inflate_exact(
+          in, e.size, [&](const char* p, size_t n) { crc = crc32_z(crc, reinterpret_cast<const Bytef*>(p), n); }, why);
+      GLASSBOX_CHECK(whole, nm, ": entry ", quoted(e.name), ": ", why);
+    } else {
+      const std::string_view content = stored(e);
+      crc = crc32_z(crc, reinterpret_cast<const Bytef*>(content.data()), content.size());
+    }
+    GLASSBOX_CHECK(static_cast<uint32_t>(crc) == e.crc32, nm, ": entry ", quoted(e.name), " is damaged (CRC-32 mismatch)");
   }
 }
 
@@ -264,7 +279,9 @@ std::string ZipArchive::read(const ZipEntry& e) const {
   if (e.method == 0) return std::string(stored(e));
   std::string out, why;
   const std::string_view in = bytes_.substr(static_cast<size_t>(e.data_offset), static_cast<size_t>(e.compressed_size));
-  GLASSBOX_CHECK(inflate_exact(in, e.size, out, why), name_, ": entry ", quoted(e.name), ": ", why);
+  // Grown as the data inflates (the constructor has already inflated it once), not from the declared size.
+  const bool whole = inflate_exact(in, e.size, [&](const char* p, size_t n) { out.append(p, n); }, why);
+  GLASSBOX_CHECK(whole, name_, ": entry ", quoted(e.name), ": ", why);
   return out;
 }
 

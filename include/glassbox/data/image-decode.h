@@ -50,6 +50,12 @@ ImageInfo probe_jpeg(std::string_view bytes, const std::string& name);
 // Decodes PNG or JPEG bytes, told apart by their signature.
 DecodedImage decode_image(std::string_view bytes, const std::string& name, const DecodeOptions& options = {});
 
+// The bytes of an image file, read whole only once its header has been read and the file's size found
+// plausible for the pixels it declares (at most 16 bytes a pixel and 16 MiB of other chunks and
+// segments; at most 1 GiB in all): a sparse file of a gigabyte behind a small header is refused before
+// it is read. Errors name the path.
+std::string read_image_bytes(const std::string& path);
+
 // Reads and decodes an image file (PNG or JPEG, by its signature, whatever its name). Errors name the path.
 DecodedImage read_image_file(const std::string& path, const DecodeOptions& options = {});
 

@@ -32,6 +32,7 @@ class ModuleClassifier : public Classifier {
   // The outputs of the named submodules: l1 (linear, logreg), l1 and l2 (mlp), conv1, conv2, fc1, fc2 (cnn).
   std::vector<LayerInfo> layers() override;
   LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
+  at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) override;
 
   const ModelOptions& options() const { return options_; }
   torch::nn::Module& module();
@@ -40,8 +41,9 @@ class ModuleClassifier : public Classifier {
   ModelOptions options_;
   std::shared_ptr<torch::nn::Module> module_;
   void check_input(const at::Tensor& x) const;
+  [[noreturn]] void throw_no_such_layer(const std::string& layer);
 
-  std::function<at::Tensor(const at::Tensor&, const std::function<void(const char*, const at::Tensor&)>*)> forward_;
+  std::function<at::Tensor(const at::Tensor&, const std::function<at::Tensor(const char*, const at::Tensor&)>*)> forward_;
 };
 
 // Builds a freshly initialised model. Throws glassbox::Error for an unknown architecture or bad shape.

@@ -48,6 +48,11 @@ class Classifier {
   // Runs the model on x and also returns the named layer's activation. Throws glassbox::Error naming
   // `layer`, listing the candidates, when the model has no such layer (or cannot return it).
   virtual LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer);
+  // Runs the model on x with the named layer's output replaced by `value` (shaped like that layer's
+  // activation for x) and returns the logits: what the rest of the network makes of that activation.
+  // Gradients flow back to `value`. Captum's layer methods move a layer's activation this way. Errors
+  // as forward_with_layer's.
+  virtual at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value);
 };
 
 // The names of `layers`, for messages: "conv1, conv2, fc1, fc2".

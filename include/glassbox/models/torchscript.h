@@ -29,6 +29,9 @@ struct TorchScriptOptions {
   // faster, for files you made yourself.
   GLASSBOX_ARG(bool, isolated_first_load) = true;
   GLASSBOX_ARG(double, isolation_timeout_seconds) = 300;
+  // The most the archive's entries may hold uncompressed, all together: what loading it will allocate.
+  // 4 GiB holds every torchvision classifier (ViT-H/14: 2.5 GB).
+  GLASSBOX_ARG(uint64_t, max_model_bytes) = uint64_t(4) << 30;
 };
 
 class TorchScriptClassifier : public Classifier {
@@ -49,6 +52,7 @@ class TorchScriptClassifier : public Classifier {
   // Every submodule forward calls ("layer4", "layer3.1.conv2", "features.0"), reached without hooks.
   std::vector<LayerInfo> layers() override;
   LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
+  at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) override;
 
  private:
   std::string path_;

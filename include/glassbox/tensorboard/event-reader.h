@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "glassbox/tensorboard/events.h"
+#include "glassbox/util/file-bytes.h"
 
 namespace glassbox::tensorboard {
 
@@ -59,8 +61,11 @@ bool decode_event(std::string_view data, Event& out, std::string& error);
 
 class EventReader {
  public:
-  // Reads the whole file into memory. Throws glassbox::Error naming the path when it cannot be read.
+  // Opens the file; records are read one at a time as next() asks, so memory follows the largest record
+  // (checked against the file's size before it is read), not the file. Throws glassbox::Error naming the
+  // path when it cannot be opened.
   explicit EventReader(const std::string& path);
+  ~EventReader();
   // Reads from bytes already in memory; `name` appears in messages.
   EventReader(std::string bytes, std::string name);
 
@@ -73,9 +78,14 @@ class EventReader {
   std::vector<Event> read_all();
 
  private:
+  // The `n` bytes at `offset` of the file or of the bytes given (within size_).
+  std::string read_at(uint64_t offset, size_t n) const;
+
   std::string name_;
-  std::string bytes_;
-  size_t pos_ = 0;
+  std::string bytes_;                 // the source, when given as bytes
+  std::unique_ptr<FileReader> file_;  // else the file
+  uint64_t size_ = 0;
+  uint64_t pos_ = 0;
   std::optional<ReadProblem> problem_;
 };
 

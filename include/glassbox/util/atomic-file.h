@@ -10,7 +10,8 @@ namespace glassbox {
 // names the path and the reason.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
-// Checks that `dir` exists or can be created and that a file can be created in it.
+// Checks that `dir` exists or can be created and that a file can be created in it; `dir` itself must
+// not be a symbolic link (writing into it would write wherever the link points).
 void ensure_writable_directory(const std::string& dir);
 
 }  // namespace glassbox

@@ -18,4 +18,26 @@ std::string read_file(const std::string& path, uint64_t max_bytes = kDefaultMaxF
 // The first `max_bytes` bytes of the regular file at `path` (all of it when it is shorter): for headers.
 std::string read_file_prefix(const std::string& path, uint64_t max_bytes);
 
+// A regular file read piece by piece, for formats read record by record: memory follows what the
+// records declare once each declaration is checked against the file's size, never the file's size.
+class FileReader {
+ public:
+  // Opens `path` (errors as read_file's).
+  explicit FileReader(const std::string& path);
+  ~FileReader();
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
+  // The file's size when it was opened.
+  uint64_t size() const { return size_; }
+  // The `n` bytes at `offset`, which must lie within size(); throws glassbox::Error naming the path
+  // when they cannot be read (the file shrank, or an I/O error).
+  std::string read_at(uint64_t offset, size_t n) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
 }  // namespace glassbox

@@ -26,14 +26,15 @@ struct ZipEntry {
 struct ZipLimits {
   uint64_t max_entries = 1 << 16;
   uint64_t max_entry_bytes = uint64_t(16) << 30;  // uncompressed, per entry
+  uint64_t max_total_bytes = uint64_t(16) << 30;  // uncompressed, all entries together
   uint64_t max_name_bytes = 4096;
 };
 
 class ZipArchive {
  public:
   // Parses and checks `bytes` (which must outlive the archive). `name` appears in errors, which are
-  // glassbox::Error, one line, naming what is wrong and where. Deflated entries are inflated (capped
-  // at their declared size) to check their CRC.
+  // glassbox::Error, one line, naming what is wrong and where. Deflated entries are inflated in
+  // pieces of 64 KiB to check their CRC, so checking allocates nothing a size field declares.
   ZipArchive(std::string_view bytes, std::string name, const ZipLimits& limits = {});
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
