@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/methods.h"
@@ -216,6 +217,29 @@ TEST(LayerAttribution, ResnetLayersAreListedWithTheirShapes) {
   EXPECT_EQ(by_name.at("layer1.0.relu").calls, 2);  // BasicBlock calls its ReLU twice
   EXPECT_EQ(by_name.at("fc").shape, (std::vector<int64_t>{1000}));
   EXPECT_EQ(default_cam_layer(m), "layer4");
+}
+
+// A scripted DenseNet calls each dense layer through forward__0 (torchvision overloads its forward for a
+// tensor or a list of them): those layers are listed, as a traced file lists them, and reached.
+TEST(LayerAttribution, OverloadedForwardsOfAScriptedDenseNetAreLayers) {
+  const std::string dir = glassbox::testing::scratch_dir("layer-densenet");
+  const auto r = glassbox::testing::run_command(
+      "/usr/bin/python3 -c \"import torch, torchvision; torch.manual_seed(0); "
+      "m = torchvision.models.densenet121(weights=None).eval(); "
+      "torch.jit.script(m).save('" + dir + "/scripted.pt'); "
+      "torch.jit.trace(m, torch.rand(1, 3, 64, 64)).save('" + dir + "/traced.pt')\"");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  models::TorchScriptClassifier scripted(dir + "/scripted.pt", {3, 64, 64}), traced(dir + "/traced.pt", {3, 64, 64});
+  const std::vector<models::LayerInfo> s = scripted.layers(), t = traced.layers();
+  std::set<std::string> scripted_names, traced_names;
+  for (const auto& l : s) scripted_names.insert(l.name);
+  for (const auto& l : t) traced_names.insert(l.name);
+  EXPECT_EQ(scripted_names, traced_names);
+  EXPECT_EQ(scripted_names.count("features.denseblock2.denselayer3.conv2"), 1u);
+  const at::Tensor x = at::rand({1, 3, 64, 64}), target = at::tensor({4L});
+  const at::Tensor a = run("gradcam", scripted, x, target, "features.denseblock2.denselayer3.conv2", false);
+  const at::Tensor b = run("gradcam", traced, x, target, "features.denseblock2.denselayer3.conv2", false);
+  EXPECT_LT(relative_error(a, b), 1e-4);
 }
 
 // A layer whose output later ops overwrite in place (BatchNorm followed by ReLU(inplace=True), and a
