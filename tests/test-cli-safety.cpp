@@ -442,6 +442,7 @@ TEST(CliSafety, ModelFilesThatActOnTheMachineAreContained) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("uses aten::from_file, which reaches files"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  fs::remove(target);
   // A forward that ends on zeros and never on anything else is stopped within the check's limit.
   const auto start = std::chrono::steady_clock::now();
   expect_refused(kCli + " layers --torchscript " + dir + "/loops-on-data.pt --input-shape 1,4,4 --check-timeout 3",

@@ -193,20 +193,31 @@ TEST(Distributed, BadLaunchEnvironmentIsOneLineAndExitTwo) {
   }
 }
 
+namespace {
+
+// A socket listening on a free loopback port (its number in `port`), or -1.
+int listen_on_loopback(int backlog, std::string& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0) return -1;
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = std::to_string(ntohs(addr.sin_port));
+  return fd;
+}
+
+}  // namespace
+
 TEST(Distributed, PortInUseAndUnreachableMasterAreOneLineAndExitTwo) {
   const std::string dir = glassbox::testing::scratch_dir("dist-port");
   const std::string data = make_dataset(dir + "/data", 48);
   const std::string train = kCli + " train --quiet --model mlp --hidden 8 --data " + data + " --logdir " + dir + "/run";
   // A port someone else listens on.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string port = std::to_string(ntohs(addr.sin_port));
+  std::string port;
+  const int fd = listen_on_loopback(1, port);
+  ASSERT_GE(fd, 0);
   auto r = run_command(train + " --nproc-per-node 2 --master-port " + port);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_EQ(count_lines(r.output), 1) << r.output;
@@ -237,15 +248,9 @@ TEST(Distributed, PeersAndFilesThatAreNotARendezvousFailWithinTheTimeout) {
   const std::string dir = glassbox::testing::scratch_dir("dist-not-a-store");
   const std::string data = make_dataset(dir + "/data", 48);
   const std::string train = kCli + " train --quiet --model mlp --hidden 8 --data " + data + " --logdir " + dir + "/run";
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 8), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string port = std::to_string(ntohs(addr.sin_port));
+  std::string port;
+  const int fd = listen_on_loopback(8, port);
+  ASSERT_GE(fd, 0);
   // A peer that reads and never answers; and one that answers eight junk bytes to whoever connects.
   for (const bool junk : {false, true}) {
     SCOPED_TRACE(junk ? "junk bytes" : "silent peer");
