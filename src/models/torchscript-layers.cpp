@@ -156,12 +156,18 @@ void return_also(Graph& g, const std::vector<Value*>& extra) {
 // layer produced: a later in-place op (a ResNet block's `out += identity`, VGG's ReLU(inplace=True) after
 // a BatchNorm, DenseNet's final relu_) would otherwise overwrite it, and the "layer" read would be that
 // of whatever op wrote last. The copy is an autograd node, so gradients still flow back to the value.
-void keep_from_in_place_ops(Graph& g, Value* activation) {
+// A copy of `source` (aten::clone), made right after the node that produces `activation` and typed as it.
+Value* clone_after(Graph& g, Value* activation, Value* source) {
   torch::jit::WithInsertPoint before(activation->node()->next());
   Value* no_memory_format = g.insertConstant(c10::IValue());
-  Node* clone = g.insertNode(g.create(c10::aten::clone, {activation, no_memory_format}));
+  Node* clone = g.insertNode(g.create(c10::aten::clone, {source, no_memory_format}));
   clone->output()->setType(activation->type());
-  activation->replaceAllUsesAfterNodeWith(clone, clone->output());
+  return clone->output();
+}
+
+void keep_from_in_place_ops(Graph& g, Value* activation) {
+  Value* copy = clone_after(g, activation, activation);
+  activation->replaceAllUsesAfterNodeWith(copy->node(), copy);
 }
 
 bool is_tensor(Value* v) { return v != nullptr && v->type()->kind() == c10::TypeKind::TensorType; }
@@ -283,11 +289,7 @@ at::Tensor TorchScriptLayers::forward_replacing(const at::Tensor& x, const std::
     Value* replacement = g->addInput("replacement")->setType(c10::TensorType::get());
     // The rest of forward reads a copy of the replacement: its in-place ops (a block's `out += identity`)
     // must not write into the caller's tensor, which autograd would refuse for a leaf that needs grad.
-    torch::jit::WithInsertPoint after(activation->node()->next());
-    Value* no_memory_format = g->insertConstant(c10::IValue());
-    Node* clone = g->insertNode(g->create(c10::aten::clone, {replacement, no_memory_format}));
-    clone->output()->setType(activation->type());
-    activation->replaceAllUsesWith(clone->output());
+    activation->replaceAllUsesWith(clone_after(*g, activation, replacement));
     it = replacing_methods_.emplace(layer, add_method(module_, method_name("__glassbox_replacing_", layer), g)).first;
   }
   torch::jit::GraphOptimizerEnabledGuard unoptimized(false);

@@ -13,17 +13,13 @@
 namespace glassbox {
 namespace {
 
-// Closes a descriptor on every path out of read_file.
+// Closes a descriptor on every path out of opening, unless it is handed on.
 struct Fd {
   int fd;
   ~Fd() {
     if (fd >= 0) ::close(fd);
   }
 };
-
-}  // namespace
-
-namespace {
 
 // Opens `path` for reading and checks it is a regular file; returns its size.
 uint64_t open_regular(const std::string& path, Fd& f) {
@@ -40,32 +36,18 @@ uint64_t open_regular(const std::string& path, Fd& f) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-std::string read_exactly(const std::string& path, const Fd& f, uint64_t size) {
-  std::string bytes(static_cast<size_t>(size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::read(f.fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    GLASSBOX_CHECK(n >= 0, path, ": cannot read (", std::strerror(errno), ")");
-    GLASSBOX_CHECK(n > 0, path, ": file shrank while being read (", done, " of ", size, " bytes)");
-    done += static_cast<size_t>(n);
-  }
-  return bytes;
-}
-
 }  // namespace
 
 std::string read_file(const std::string& path, uint64_t max_bytes) {
-  Fd f{-1};
-  const uint64_t size = open_regular(path, f);
-  GLASSBOX_CHECK(size <= max_bytes, path, ": ", size, " bytes, more than the ", max_bytes, " this reader accepts");
-  return read_exactly(path, f, size);
+  const FileReader file(path);
+  GLASSBOX_CHECK(file.size() <= max_bytes, path, ": ", file.size(), " bytes, more than the ", max_bytes,
+                 " this reader accepts");
+  return file.read_at(0, static_cast<size_t>(file.size()));
 }
 
 std::string read_file_prefix(const std::string& path, uint64_t max_bytes) {
-  Fd f{-1};
-  const uint64_t size = open_regular(path, f);
-  return read_exactly(path, f, std::min(size, max_bytes));
+  const FileReader file(path);
+  return file.read_at(0, static_cast<size_t>(std::min(file.size(), max_bytes)));
 }
 
 FileReader::FileReader(const std::string& path) : path_(path) {
