@@ -141,6 +141,7 @@ std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& a, 
                                   .rendezvous(rendezvous_of(a, env))
                                   .timeout(timeout)
                                   .backend(backend)
+                                  .run_id(env.run_id)
                                   .device_index(device.is_cuda() ? device.index() : env.local_rank));
 }
 

@@ -52,6 +52,10 @@ LaunchEnvironment read_launch_environment(const GetEnvironment& given) {
   GLASSBOX_CHECK(env.master_addr.size() <= 255, "environment MASTER_ADDR='", printable_excerpt(env.master_addr),
                  "': expected a host name or address");
   env.master_port = static_cast<int>(integer(get, "MASTER_PORT", 1, 65535, "a port, 1..65535").value_or(0));
+  if (const char* id = get("TORCHELASTIC_RUN_ID"); id != nullptr) env.run_id = id;
+  GLASSBOX_CHECK(env.run_id.size() <= 128 && printable_excerpt(env.run_id, 128) == env.run_id,
+                 "environment TORCHELASTIC_RUN_ID='", printable_excerpt(env.run_id), "': expected a name of at most 128 "
+                 "printable characters");
   return env;
 }
 

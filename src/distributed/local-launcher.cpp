@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -79,8 +82,22 @@ bool read_stderr(Rank& r) {
   return true;
 }
 
-std::vector<std::string> environment_for(const LocalLaunchOptions& o, const Rank& rank) {
-  static const char* const kOurs[] = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"};
+// The job's name, shared by its ranks: the caller's TORCHELASTIC_RUN_ID when set; on one machine a
+// random one, so that two jobs started there on the same port never take each other's ranks for their
+// own; across machines none (each node's launcher would draw another: set TORCHELASTIC_RUN_ID alike on
+// every node to keep jobs apart there too).
+std::string job_name(const LocalLaunchOptions& o) {
+  if (const char* given = std::getenv("TORCHELASTIC_RUN_ID"); given != nullptr && *given != '\0') return given;
+  if (o.nnodes() > 1) return "";
+  std::random_device random;
+  char name[17];
+  std::snprintf(name, sizeof name, "%08x%08x", random(), random());
+  return name;
+}
+
+std::vector<std::string> environment_for(const LocalLaunchOptions& o, const Rank& rank, const std::string& job) {
+  static const char* const kOurs[] = {"RANK",        "WORLD_SIZE",  "LOCAL_RANK",         "LOCAL_WORLD_SIZE",
+                                      "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"};
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     bool ours = false;
@@ -96,6 +113,7 @@ std::vector<std::string> environment_for(const LocalLaunchOptions& o, const Rank
   env.push_back("LOCAL_WORLD_SIZE=" + std::to_string(o.nproc_per_node()));
   env.push_back("MASTER_ADDR=" + o.master_addr());
   env.push_back("MASTER_PORT=" + std::to_string(o.master_port()));
+  if (!job.empty()) env.push_back("TORCHELASTIC_RUN_ID=" + job);
   return env;
 }
 
@@ -211,12 +229,13 @@ int launch_local_ranks(const std::string& program, const std::vector<std::string
     signal_all(ranks, SIGTERM);
     kill_at = Clock::now() + o.stop_grace();
   };
+  const std::string job = job_name(o);
   try {
     for (int i = 0; i < o.nproc_per_node(); ++i) {
       Rank& r = ranks[static_cast<size_t>(i)];
       r.local = i;
       r.global = o.node_rank() * o.nproc_per_node() + i;
-      start(r, program, arguments, environment_for(o, r));
+      start(r, program, arguments, environment_for(o, r, job));
     }
   } catch (const Error&) {
     stop();

@@ -7,6 +7,7 @@
 #include <c10/util/Exception.h>
 #include <c10/util/Logging.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef GLASSBOX_WITH_NCCL
@@ -276,7 +277,10 @@ std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
       o.timeout() + std::chrono::milliseconds(2000));
   c10::intrusive_ptr<c10d::Store> store;
   try {
-    store = make_store(o);
+    // Keys under the job's name: another job's rank that reaches this store (two jobs started at once on
+    // one port, where one's rank 0 lost the port to the other's) then waits for its own peers and times
+    // out, instead of taking a rank's place in this job.
+    store = c10::make_intrusive<c10d::PrefixStore>("glassbox/" + o.run_id(), make_store(o));
   } catch (const std::exception& e) {
     throw Error(rendezvous_name(o.rendezvous()) + ": rank " + std::to_string(o.rank()) + " of " +
                 std::to_string(o.world_size()) + " could not join: " + join_failure(e, o));

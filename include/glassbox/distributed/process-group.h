@@ -40,6 +40,9 @@ struct ProcessGroupOptions {
   GLASSBOX_ARG(std::chrono::milliseconds, timeout) = std::chrono::seconds(120);
   // nccl: the rank's GPU (usually LOCAL_RANK).
   GLASSBOX_ARG(int, device_index) = 0;
+  // The job's name, the same on every rank (torchrun's TORCHELASTIC_RUN_ID): the rendezvous keeps its
+  // keys under it, so that ranks of another job that reach the same store never mix with this one's.
+  GLASSBOX_ARG(std::string, run_id);
 };
 
 // Throws glassbox::Error naming the option (rank, world_size, master_port, file, timeout, backend) when
