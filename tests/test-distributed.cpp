@@ -240,6 +240,22 @@ TEST(Distributed, PortInUseAndUnreachableMasterAreOneLineAndExitTwo) {
   EXPECT_NE(r.output.find("127.0.0.1"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("no rank 0 answered within 3 s"), std::string::npos) << r.output;
   EXPECT_LT(seconds, 30) << r.output;
+  // Rank 0 whose peers never come: it says so, within the timeout and its grace, however large the world.
+  for (const int world : {2, 8192}) {
+    SCOPED_TRACE(world);
+    const auto begin = std::chrono::steady_clock::now();
+    r = run_command("env RANK=0 WORLD_SIZE=" + std::to_string(world) + " MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                    std::to_string(glassbox::distributed::free_local_port()) + " " + train + " --dist-timeout 3");
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(count_lines(r.output), 1) << r.output;
+    EXPECT_NE(r.output.find("rank 0 of " + std::to_string(world) + " could not join within 3 s: the other " +
+                            std::to_string(world - 1) + " rank"),
+              std::string::npos)
+        << r.output;
+    EXPECT_LT(waited, 15) << r.output;
+    EXPECT_FALSE(fs::exists(dir + "/run"));
+  }
 }
 
 // Two jobs started at once on one machine and one master port: one job's rank 0 takes the port, the

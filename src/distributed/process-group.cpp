@@ -271,7 +271,11 @@ std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
                           std::to_string(o.world_size());
   const JoinWatchdog watchdog(
       printable_excerpt(who, 300) + fmt::format(" could not join within {:g} s", double(o.timeout().count()) / 1000) +
-          (o.rendezvous().kind() == RendezvousKind::tcp
+          // Rank 0 serves the rendezvous: what it lacks is the others; the others lack a rendezvous.
+          (o.rank() == 0
+               ? fmt::format(": the other {} rank{} did not join (expected them to start and reach this rendezvous)",
+                             o.world_size() - 1, o.world_size() == 2 ? "" : "s")
+           : o.rendezvous().kind() == RendezvousKind::tcp
                ? ": nothing answered as a c10d store there (expected rank 0 of this job at MASTER_ADDR:MASTER_PORT)"
                : ": the file holds no rendezvous of this job (expected a new or empty file for the ranks to share)"),
       o.timeout() + std::chrono::milliseconds(2000));
