@@ -10,6 +10,8 @@ All take 1 x 4 x 4 inputs and give 3 logits:
   deep-nesting.pt      a code file whose forward returns an expression nested 100,000 parentheses deep
                        (the zip rewritten valid around it), which overflows the parser's stack
   loops-on-data.pt     forward returns at once on zeros but never ends on any other input
+  loops-on-bright.pt   forward (any H x W, pooled to 4 x 4) never ends once an input value exceeds 100: the
+                       contained check's zero and random inputs pass, a real input normalised so far does not
   prints-escapes.pt    forward prints terminal escape sequences (window title, screen clear, 8-bit CSI)
 """
 import io
@@ -75,6 +77,18 @@ class LoopsOnData(torch.nn.Module):
         return self.fc(x.flatten(1))
 
 
+class LoopsOnBright(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 3)
+
+    def forward(self, x):
+        s = x.max()
+        while bool(s > 100):
+            s = s * 2 + 1
+        return self.fc(torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1))
+
+
 class PrintsEscapes(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -98,6 +112,7 @@ torch.jit.script(WritesOnLoad()).save(f"{out}/setstate-writes.pt")
 torch.jit.script(ReadsInForward()).save(f"{out}/forward-reads.pt")
 torch.jit.script(LoopsOnData()).save(f"{out}/loops-on-data.pt")
 torch.jit.script(PrintsEscapes()).save(f"{out}/prints-escapes.pt")
+torch.jit.script(LoopsOnBright()).save(f"{out}/loops-on-bright.pt")
 plain = io.BytesIO()
 torch.jit.save(torch.jit.script(Plain()), plain)
 source = zipfile.ZipFile(io.BytesIO(plain.getvalue()))

@@ -448,6 +448,20 @@ TEST(CliSafety, ModelFilesThatActOnTheMachineAreContained) {
   expect_refused(kCli + " layers --torchscript " + dir + "/loops-on-data.pt --input-shape 1,4,4 --check-timeout 3",
                  "loops-on-data.pt", "did not finish within 3 s");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  // A forward that passes the check (zeros, random inputs) and never ends on a real input normalised past
+  // 100: stopped by --forward-timeout, one line, nothing written; the same model ends on the plain input.
+  const std::string explain = kCli + " explain --torchscript " + dir + "/loops-on-bright.pt --data " + inputs().data +
+                              " --forward-timeout 3 --out " + dir + "/bright.png";
+  const auto before_bright = std::chrono::steady_clock::now();
+  r = run_command(explain + " --normalize 0,0.001 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("loops-on-bright.pt: forward did not finish within 3 s"), std::string::npos) << r.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - before_bright, std::chrono::seconds(30));
+  EXPECT_FALSE(fs::exists(dir + "/bright.png"));
+  r = run_command(explain + " 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir + "/bright.png"));
   // What a model prints reaches the terminal escaped: no ESC, BEL or 8-bit CSI gets through.
   r = run_command(kCli + " layers --torchscript " + dir + "/prints-escapes.pt --input-shape 1,4,4 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;

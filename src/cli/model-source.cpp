@@ -135,10 +135,13 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   add_integer(cmd, "--check-timeout", a.check_seconds, 1, 3600,
               "TorchScript: seconds allowed for its contained first load and trial runs (a longer one is refused)")
       ->capture_default_str();
+  add_integer(cmd, "--forward-timeout", a.forward_seconds, 0, 86400,
+              "TorchScript: seconds one forward may take before glassbox stops (0 = no limit)")
+      ->capture_default_str();
 }
 
 models::TorchScriptOptions torchscript_options(const ModelArgs& a) {
-  return models::TorchScriptOptions().isolation_timeout_seconds(a.check_seconds);
+  return models::TorchScriptOptions().isolation_timeout_seconds(a.check_seconds).forward_timeout_seconds(a.forward_seconds);
 }
 
 void add_input_options(CLI::App& cmd, InputArgs& a, bool several) {

@@ -51,6 +51,7 @@ struct ModelArgs {
   int threads = 0;
   std::string device = "cpu";
   int check_seconds = 300;  // --check-timeout: the contained first load and probe of a TorchScript file
+  int forward_seconds = 600;  // --forward-timeout: one forward of a TorchScript module
 };
 
 // The TorchScript loading options the flags ask for.

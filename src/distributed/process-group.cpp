@@ -17,12 +17,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
-#include <thread>
+
+#include "glassbox/util/watchdog.h"
 
 namespace glassbox::distributed {
 namespace {
@@ -235,41 +233,14 @@ void quiet_libtorch_log() {
 // HTTP server, a peer that reads and never answers, eight junk bytes), and a FileStore over a file of
 // other bytes waits forever too: nothing in c10d can stop those waits. So joining has a watchdog: past
 // the timeout (and a grace of 2 s, so that c10d's own, more precise errors come first where it has
-// them), it ends the process with one line on stderr and exit status 2, the status of a bad input.
-class JoinWatchdog {
- public:
-  JoinWatchdog(std::string message, std::chrono::milliseconds limit)
-      : thread_([this, message = std::move(message), limit] {
-          std::unique_lock<std::mutex> lock(mutex_);
-          if (!done_changed_.wait_for(lock, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "glassbox: error: %s\n", message.c_str());
-            std::fflush(stderr);
-            std::_Exit(2);
-          }
-        }) {}
-  ~JoinWatchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    done_changed_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable done_changed_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
+// them), it ends the process (util/watchdog.h).
 std::shared_ptr<Communicator> connect(const ProcessGroupOptions& o) {
   validate(o);
   if (o.world_size() == 1) return single_process();
   quiet_libtorch_log();
   const std::string who = rendezvous_name(o.rendezvous()) + ": rank " + std::to_string(o.rank()) + " of " +
                           std::to_string(o.world_size());
-  const JoinWatchdog watchdog(
+  const Watchdog watchdog(
       printable_excerpt(who, 300) + fmt::format(" could not join within {:g} s", double(o.timeout().count()) / 1000) +
           // Rank 0 serves the rendezvous: what it lacks is the others; the others lack a rendezvous.
           (o.rank() == 0

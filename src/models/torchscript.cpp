@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/runtime/print_handler.h>
 #include <torch/script.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -13,6 +14,7 @@
 #include "glassbox/util/file-bytes.h"
 #include "glassbox/util/isolated-call.h"
 #include "glassbox/util/terminal-text.h"
+#include "glassbox/util/watchdog.h"
 #include "glassbox/util/zip-archive.h"
 #include "torchscript-layers.h"
 
@@ -134,8 +136,10 @@ int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std
 }  // namespace
 
 TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape shape, const TorchScriptOptions& options)
-    : path_(path), shape_(shape) {
+    : path_(path), forward_timeout_seconds_(options.forward_timeout_seconds()), shape_(shape) {
   validate_input_shape(shape, path);
+  GLASSBOX_CHECK(std::isfinite(forward_timeout_seconds_) && forward_timeout_seconds_ >= 0, path,
+                 ": forward_timeout_seconds ", forward_timeout_seconds_, ": expected 0 (no limit) or more");
   torch::jit::setPrintHandler(&print_model_text);
   const auto bytes = std::make_shared<const std::string>(read_file(path, options.max_model_bytes()));
   ZipLimits limits;
@@ -166,7 +170,18 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
 
 TorchScriptClassifier::~TorchScriptClassifier() = default;
 
-at::Tensor TorchScriptClassifier::forward(const at::Tensor& x) { return logits_of(*module_, x, path_, classes_); }
+std::unique_ptr<Watchdog> TorchScriptClassifier::watch(const char* what) const {
+  if (forward_timeout_seconds_ <= 0) return nullptr;
+  return std::make_unique<Watchdog>(
+      path_ + ": " + what + " did not finish within " + c10::str(forward_timeout_seconds_) +
+          " s (a forward that never ends on this input, or a limit too short for it: --forward-timeout); stopped",
+      std::chrono::milliseconds(static_cast<int64_t>(forward_timeout_seconds_ * 1000)));
+}
+
+at::Tensor TorchScriptClassifier::forward(const at::Tensor& x) {
+  const auto watchdog = watch("forward");
+  return logits_of(*module_, x, path_, classes_);
+}
 
 std::vector<at::Tensor> TorchScriptClassifier::parameters() {
   std::vector<at::Tensor> params;
@@ -175,12 +190,14 @@ std::vector<at::Tensor> TorchScriptClassifier::parameters() {
 }
 
 std::vector<LayerInfo> TorchScriptClassifier::layers() {
+  const auto watchdog = watch("listing its layers");
   const c10::Device device = device_of(*this);
   return layers_->layers(torch::zeros({1, shape_.channels, shape_.height, shape_.width}, at::TensorOptions().device(device)));
 }
 
 LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, const std::string& layer) {
   LayerForward r;
+  const auto watchdog = watch("forward");
   try {
     r = layers_->forward(x, layer);
   } catch (const Error&) {
@@ -197,6 +214,7 @@ LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, cons
 at::Tensor TorchScriptClassifier::forward_replacing_layer(const at::Tensor& x, const std::string& layer,
                                                           const at::Tensor& value) {
   at::Tensor logits;
+  const auto watchdog = watch("forward");
   try {
     logits = layers_->forward_replacing(x, layer, value);
   } catch (const Error&) {

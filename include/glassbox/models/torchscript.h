@@ -20,6 +20,10 @@ namespace torch::jit {
 struct Module;
 }
 
+namespace glassbox {
+class Watchdog;
+}
+
 namespace glassbox::models {
 
 class TorchScriptLayers;
@@ -29,6 +33,12 @@ struct TorchScriptOptions {
   // faster, for files you made yourself.
   GLASSBOX_ARG(bool, isolated_first_load) = true;
   GLASSBOX_ARG(double, isolation_timeout_seconds) = 300;
+  // Seconds one forward (of any batch) may take before the process ends with one line and exit status
+  // 2 (util/watchdog.h): TorchScript's interpreter cannot be interrupted, so a forward that never ends on
+  // some real input (the contained check tries only zeros and random inputs) can only be abandoned.
+  // 0: no limit, the library's default, since ending the process is the host program's decision; the
+  // command line sets one (--forward-timeout).
+  GLASSBOX_ARG(double, forward_timeout_seconds) = 0;
   // The most the archive's entries may hold uncompressed, all together: what loading it will allocate.
   // 4 GiB holds every torchvision classifier (ViT-H/14: 2.5 GB).
   GLASSBOX_ARG(uint64_t, max_model_bytes) = uint64_t(4) << 30;
@@ -55,7 +65,11 @@ class TorchScriptClassifier : public Classifier {
   at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) override;
 
  private:
+  // A watchdog over one call into the module, when forward_timeout_seconds asks for one.
+  std::unique_ptr<Watchdog> watch(const char* what) const;
+
   std::string path_;
+  double forward_timeout_seconds_ = 0;
   InputShape shape_;
   int64_t classes_ = 0;
   std::unique_ptr<torch::jit::Module> module_;
