@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -207,6 +208,32 @@ TEST(Checkpoint, EveryFlippedBitAndTruncationIsRefusedBeforeLibtorchReadsIt) {
   write(dir + "/torn.ckpt", good.substr(0, good.size() / 2));
   EXPECT_NE(error_of([&] { load_checkpoint(dir + "/torn.ckpt"); }).find("torn.ckpt"), std::string::npos);
   EXPECT_NE(error_of([&] { load_checkpoint(dir + "/missing.ckpt"); }).find("no such file"), std::string::npos);
+}
+
+// Metadata that lies, in a file whose digest is right (anyone can recompute it): a class count the
+// weights do not have, and a step count that would overflow on resume. Both are refused by name.
+TEST(Checkpoint, MetadataThatLiesWithAValidDigestIsRefused) {
+  const std::string dir = glassbox::testing::scratch_dir("ckpt-lies");
+  auto model = make_model(ModelOptions("logreg", {1, 4, 4}, 3));
+  save_checkpoint(dir + "/good.ckpt", *model, nullptr, meta_for(*model));
+  const std::string good = glassbox::read_file(dir + "/good.ckpt");
+  const CheckpointContents contents = decode_checkpoint(good, "good.ckpt");
+  auto rewritten = [&](const CheckpointMeta& meta) {
+    return encode_checkpoint(meta, contents.optimizer_kind, contents.adam_steps, contents.tensors.tensors);
+  };
+  CheckpointMeta more_classes = contents.meta;
+  more_classes.model.num_classes(5);
+  more_classes.class_names = {"a", "b", "c", "d", "e"};
+  write(dir + "/classes.ckpt", rewritten(more_classes));
+  std::string what = error_of([&] { CheckpointFile(dir + "/classes.ckpt").make_model(); });
+  EXPECT_EQ(what.rfind(dir + "/classes.ckpt: ", 0), 0u) << what;
+  EXPECT_NE(what.find("its metadata declares a logreg model of 85 parameters"), std::string::npos) << what;
+  CheckpointMeta far_step = contents.meta;
+  far_step.global_step = std::numeric_limits<int64_t>::max();
+  write(dir + "/step.ckpt", rewritten(far_step));
+  what = error_of([&] { CheckpointFile(dir + "/step.ckpt"); });
+  EXPECT_NE(what.find("step.ckpt"), std::string::npos) << what;
+  EXPECT_NE(what.find("global_step"), std::string::npos) << what;
 }
 
 TEST(Checkpoint, ForeignAndLegacyFiles) {
