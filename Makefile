@@ -18,7 +18,9 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-demo: build
+# The demo builds only what it runs: the library and the glassbox tool.
+demo: configure
+	cmake --build $(BUILD) -j$(JOBS) --target glassbox-cli
 	scripts/demo $(BUILD)/glassbox
 
 bench: build

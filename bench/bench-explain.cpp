@@ -108,7 +108,7 @@ BENCHMARK(BM_Mining_FloorNoGradPass)->Unit(benchmark::kMillisecond)->MinWarmUpTi
 
 void BM_Mining(benchmark::State& state) {
   Setup& s = setup();
-  for (auto _ : state) benchmark::DoNotOptimize(explain::mine_confusion(*s.cnn, s.test, explain::MiningOptions().top(16)));
+  for (auto _ : state) benchmark::DoNotOptimize(explain::mine_confusion(*s.cnn, {}, s.test, explain::MiningOptions().top(16)));
 }
 BENCHMARK(BM_Mining)->Unit(benchmark::kMillisecond)->MinWarmUpTime(3.0)->MinTime(6.0);
 
@@ -117,7 +117,7 @@ void BM_Mining_Top16Explanations(benchmark::State& state) {
   const at::Tensor x = s.x.narrow(0, 0, 16), y = s.targets.narrow(0, 0, 16);
   const at::Tensor b = (y + 1).remainder(10);
   for (auto _ : state) {
-    const auto figs = explain::confusion_figure_data(*s.cnn, x, y, y, b, 3.0);
+    const auto figs = explain::confusion_figure_data(*s.cnn, {}, x, y, y, b, 3.0);
     for (const auto& f : figs) benchmark::DoNotOptimize(explain::render_confusion_figure(f));
   }
 }
@@ -125,7 +125,7 @@ BENCHMARK(BM_Mining_Top16Explanations)->Unit(benchmark::kMillisecond)->MinWarmUp
 
 void BM_SeedFigure_RenderAndPng(benchmark::State& state) {
   Setup& s = setup();
-  const auto figs = explain::confusion_figure_data(*s.cnn, s.x.narrow(0, 0, 1), s.targets.narrow(0, 0, 1),
+  const auto figs = explain::confusion_figure_data(*s.cnn, {}, s.x.narrow(0, 0, 1), s.targets.narrow(0, 0, 1),
                                                    s.targets.narrow(0, 0, 1), (s.targets.narrow(0, 0, 1) + 1).remainder(10), 3.0);
   for (auto _ : state) benchmark::DoNotOptimize(explain::render_confusion_figure(figs[0]));
 }

@@ -26,6 +26,6 @@ int main() {
   trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(callbacks::ConfusedLogitOptions(1)));
 
   // train!
-  const train::FitResult result = trainer.fit(*model, split[0], split[1]);
+  const train::FitResult result = trainer.fit(*model, models::InputSpec(), split[0], split[1]);
   std::printf("val_acc %.4f; tensorboard --logdir runs/seed_mnist\n", result.val_acc);
 }

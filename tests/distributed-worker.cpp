@@ -65,7 +65,7 @@ int main(int argc, char** argv) try {
   if (argc > 4) parallel.bucket_cap_mb(std::stod(argv[4]));
   if (argc > 5) parallel.overlap_backward(std::string(argv[5]) == "overlap");
   trainer.distribute(world, parallel);
-  trainer.fit(*model, train, val);
+  trainer.fit(*model, {}, train, val);
   std::ofstream file(out + "/rank-" + std::to_string(world->rank()) + ".bin", std::ios::binary);
   for (const at::Tensor& p : model->parameters()) {
     const at::Tensor c = p.detach().to(at::kCPU).contiguous();

@@ -25,6 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// No preprocessing and no class names: figures show the inputs as they are, classes by index.
+const models::InputSpec kNoSpec;
+
 // A logreg over 3 pixels whose logits are 10x its pixels: the test picks the logits through the data.
 std::unique_ptr<models::ModuleClassifier> pixel_logits(bool relu = false) {
   auto m = models::make_model(models::ModelOptions(relu ? "linear" : "logreg", {1, 1, 3}, 3));
@@ -38,7 +41,7 @@ void fire(callbacks::ConfusedLogitCallback& cb, models::Classifier& m, const at:
           int64_t step, const std::shared_ptr<train::Logger>& logger) {
   const at::Tensor logits = m.forward(x).detach();
   const at::Tensor loss = at::zeros({});
-  const train::BatchContext ctx{m, x, y, logits, loss, 19, step, 0, logger};  // batch index 19: the 20th batch
+  const train::BatchContext ctx{m, kNoSpec, x, y, logits, loss, 19, step, 0, logger};  // batch index 19: the 20th batch
   cb.on_train_batch_end(ctx);
 }
 
@@ -61,7 +64,7 @@ TEST(ConfusedLogit, PerSampleRuleTopKAndAnyChannelCount) {
   // sample 2 clear, sample 3 confused (7.0 vs 6.99): the most confused first, cut to top_k = 1.
   const at::Tensor x = at::tensor({0.6f, 0.595f, 0.0f, 0.09f, 0.089f, 0.0f, 0.9f, 0.1f, 0.0f, 0.0f, 0.7f, 0.699f}).view({4, 1, 1, 3});
   fire(cb, *m, x, at::tensor({0L, 1L, 0L, 2L}), 20, sink);
-  cb.on_fit_end({*m, 1, 20, sink});
+  cb.on_fit_end({*m, kNoSpec, 1, 20, sink});
   const auto s = cb.stats();
   EXPECT_EQ(s.confused_seen, 2);  // per sample: the batch-wide max (9.0) does not let sample 1 in
   EXPECT_EQ(s.figures_logged, 1);
@@ -76,13 +79,13 @@ TEST(ConfusedLogit, PerSampleRuleTopKAndAnyChannelCount) {
   auto rgb = models::make_model(models::ModelOptions("mlp", {3, 6, 6}, 4).hidden(8));
   callbacks::ConfusedLogitCallback any(callbacks::ConfusedLogitOptions(2).min_logit_value(-1e9).max_logit_difference(1e9));
   fire(any, *rgb, at::rand({3, 3, 6, 6}), at::tensor({0L, 1L, 2L}), 40, sink);
-  any.on_fit_end({*rgb, 1, 40, sink});
+  any.on_fit_end({*rgb, kNoSpec, 1, 40, sink});
   EXPECT_EQ(any.stats().figures_logged, 2);
   // Where nothing records (ranks other than 0), the callback does no work.
   const std::shared_ptr<train::Logger> silent = std::make_shared<train::LoggerList>();
   callbacks::ConfusedLogitCallback idle(callbacks::ConfusedLogitOptions(2).min_logit_value(-1e9).max_logit_difference(1e9));
   fire(idle, *rgb, at::rand({3, 3, 6, 6}), at::tensor({0L, 1L, 2L}), 40, silent);
-  idle.on_fit_end({*rgb, 1, 40, silent});
+  idle.on_fit_end({*rgb, kNoSpec, 1, 40, silent});
   EXPECT_EQ(idle.stats().batches_checked, 0);
 }
 
@@ -93,7 +96,7 @@ TEST(ConfusedLogit, VanishedGradientsAreSkippedAndCounted) {
   const auto sink = figure_files(dir);
   // All-zero pixels: every logit is 0, the top two tie: "confused" by the rule, with zero gradients.
   fire(cb, *m, at::zeros({2, 1, 1, 3}), at::tensor({0L, 1L}), 20, sink);
-  cb.on_fit_end({*m, 1, 20, sink});
+  cb.on_fit_end({*m, kNoSpec, 1, 20, sink});
   EXPECT_EQ(cb.stats().confused_seen, 2);
   EXPECT_EQ(cb.stats().skipped_vanished, 2);
   EXPECT_EQ(cb.stats().figures_logged, 0);
@@ -111,7 +114,7 @@ TEST(ConfusedLogit, ParameterGradientsUntouchedUnderGradientAccumulation) {
     for (auto& p : m->parameters()) p.mutable_grad() = at::Tensor();
     const at::Tensor l1 = m->forward(x1);
     torch::nn::functional::cross_entropy(l1, y1).backward();
-    if (cb) cb->on_train_batch_end({*m, x1, y1, l1.detach(), at::zeros({}), 19, 20, 0, sink});  // between two micro-batches
+    if (cb) cb->on_train_batch_end({*m, kNoSpec, x1, y1, l1.detach(), at::zeros({}), 19, 20, 0, sink});  // between two micro-batches
     torch::nn::functional::cross_entropy(m->forward(x2), y2).backward();
     std::vector<at::Tensor> grads;
     for (auto& p : m->parameters()) grads.push_back(p.grad().clone());
@@ -120,7 +123,7 @@ TEST(ConfusedLogit, ParameterGradientsUntouchedUnderGradientAccumulation) {
   const auto reference = accumulate(nullptr);
   callbacks::ConfusedLogitCallback cb(callbacks::ConfusedLogitOptions(8).min_logit_value(-1e9).max_logit_difference(1e9));
   const auto with_callback = accumulate(&cb);
-  cb.on_fit_end({*m, 1, 20, sink});
+  cb.on_fit_end({*m, kNoSpec, 1, 20, sink});
   EXPECT_GT(cb.stats().figures_logged, 0);  // it did compute input gradients
   ASSERT_EQ(reference.size(), with_callback.size());
   for (size_t i = 0; i < reference.size(); ++i) EXPECT_TRUE(at::equal(reference[i], with_callback[i])) << i;
@@ -152,7 +155,7 @@ TEST(ConfusedLogit, EveryLoggedFigureIsRecomputedOneSampleAtATime) {
     trainer.add_logger(std::move(tensorboard));
     trainer.add_callback(cb);
     trainer.add_callback(snapshots);
-    trainer.fit(*model, train, val);
+    trainer.fit(*model, {}, train, val);
   }  // the trainer, its logger and the event file closed
 
   const auto history = cb->history();
@@ -180,7 +183,7 @@ TEST(ConfusedLogit, EveryLoggedFigureIsRecomputedOneSampleAtATime) {
       torch::NoGradGuard no_grad;
       for (size_t k = 0; k < params.size(); ++k) replay->parameters()[k].copy_(params[k]);
     }
-    const auto one = explain::confusion_figure_data(*replay, h.x.unsqueeze(0), at::tensor({h.label}),
+    const auto one = explain::confusion_figure_data(*replay, {}, h.x.unsqueeze(0), at::tensor({h.label}),
                                                     at::tensor({h.class_a}), at::tensor({h.class_b}), 3.0);
     int w1, h1, w2, h2;
     const auto expected = glassbox::testing::decode_png(explain::render_confusion_figure(one[0]), w1, h1);
@@ -207,7 +210,7 @@ TEST(ProbeCallbacks, AttributionGridsAndMorphGifsWithoutTensorBoard) {
   trainer.add_logger(figure_files(dir));
   trainer.add_callback(attribution);
   trainer.add_callback(morph);
-  trainer.fit(*model, d, d);
+  trainer.fit(*model, {}, d, d);
   EXPECT_EQ(attribution->grids_logged(), 3);  // before training and after each epoch
   EXPECT_EQ(morph->animations_logged(), 4);   // 2 probes x 2 epochs
   size_t pngs = 0, gifs = 0;

@@ -88,7 +88,7 @@ TEST(CliImages, ExplainPhotographsThroughTheResnetFixtureAsOneBatch) {
   ASSERT_TRUE(fs::exists(kResnet)) << kResnet << " (scripts/setup makes it)";
   const std::string dir = glassbox::testing::scratch_dir("cli-images-resnet");
   auto r = run_command(kCli + " explain --torchscript " + kResnet + " --image " + kSkimage + "/astronaut.png " + kSkimage +
-                       "/rocket.jpg " + kSkimage + "/camera.png --preprocess imagenet --method ig --n-steps 4 " +
+                       "/rocket.jpg " + kSkimage + "/camera.png --method ig --n-steps 4 " +
                        "--target 7 --out " + dir + "/photo.png --save-tensor " + dir + "/attr.pt");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* name : {"astronaut", "rocket", "camera"}) EXPECT_TRUE(fs::exists(dir + "/photo-" + name + ".png")) << name;
@@ -98,8 +98,16 @@ TEST(CliImages, ExplainPhotographsThroughTheResnetFixtureAsOneBatch) {
                               "/attr.pt'); print(list(t.shape), t.dtype)\"");
   EXPECT_EQ(py.exit_code, 0) << py.output;
   EXPECT_NE(py.output.find("[3, 3, 224, 224] torch.float32"), std::string::npos) << py.output;
-  // Photographs of different sizes without a preprocessing that makes them one: one error that says so.
-  r = run_command(kCli + " explain --torchscript " + kResnet + " --image " + kSkimage + "/astronaut.png " + kSkimage +
+  // The preprocessing came from resnet18.json beside the model; flags that would contradict it are refused.
+  r = run_command(kCli + " explain --torchscript " + kResnet + " --image " + kSkimage + "/astronaut.png --preprocess none" +
+                  " --out " + dir + "/x.png");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--preprocess: " + kResnet.substr(0, kResnet.size() - 3) + ".json describes"), std::string::npos)
+      << r.output;
+  // The same file without its model.json, photographs of different sizes and no preprocessing that makes
+  // them one: one error that says so.
+  fs::create_hard_link(kResnet, dir + "/bare.pt");
+  r = run_command(kCli + " explain --torchscript " + dir + "/bare.pt --image " + kSkimage + "/astronaut.png " + kSkimage +
                   "/rocket.jpg --out " + dir + "/x.png");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("rocket.jpg: 640x427x3 after preprocessing"), std::string::npos) << r.output;

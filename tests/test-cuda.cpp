@@ -68,7 +68,6 @@ struct RecordingLogger : train::Logger {
 TEST(Cuda, BatchesMadeOnTheDeviceEqualTheHostsToTheBit) {
   REQUIRE_CUDA();
   data::Dataset d = glassbox::testing::band_images(300, 1);
-  d.set_normalization(d.compute_normalization());
   const data::Dataset view = d.subset(at::arange(10, 250, at::kLong));
   const data::Dataset resident = view.to(kGpu);
   EXPECT_EQ(resident.device(), kGpu);
@@ -89,10 +88,10 @@ TEST(Cuda, TrainingMatchesTheCpuWithDataOnTheDeviceOrNot) {
         .seed(4).threads(1).quiet(true).device(device);
   };
   auto cpu = small_cnn(3);
-  const train::FitResult on_cpu = train::Trainer(options(c10::Device(c10::kCPU))).fit(*cpu, train, val);
+  const train::FitResult on_cpu = train::Trainer(options(c10::Device(c10::kCPU))).fit(*cpu, {}, train, val);
   for (const train::DataResidence residence : {train::DataResidence::device, train::DataResidence::host}) {
     auto gpu = small_cnn(3);
-    const train::FitResult on_gpu = train::Trainer(options(kGpu).data_residence(residence)).fit(*gpu, train, val);
+    const train::FitResult on_gpu = train::Trainer(options(kGpu).data_residence(residence)).fit(*gpu, {}, train, val);
     expect_close(weights(*cpu), weights(*gpu), 1e-4);
     EXPECT_NEAR(on_cpu.val_loss, on_gpu.val_loss, 1e-4);
     EXPECT_EQ(on_gpu.global_step, on_cpu.global_step);
@@ -109,11 +108,11 @@ TEST(Cuda, ResumeOnTheGpuAndCheckpointsLoadOnTheCpu) {
         .checkpoint_dir(ckpt);
   };
   auto straight = small_cnn(3);
-  train::Trainer(options(2, dir + "/straight")).fit(*straight, train, val);
+  train::Trainer(options(2, dir + "/straight")).fit(*straight, {}, train, val);
   auto first = small_cnn(3);
-  train::Trainer(options(1, dir + "/first")).fit(*first, train, val);
+  train::Trainer(options(1, dir + "/first")).fit(*first, {}, train, val);
   auto second = small_cnn(99);
-  train::Trainer(options(2, dir + "/second").resume_from(dir + "/first/last.ckpt")).fit(*second, train, val);
+  train::Trainer(options(2, dir + "/second").resume_from(dir + "/first/last.ckpt")).fit(*second, {}, train, val);
   expect_close(weights(*straight), weights(*second), 1e-6);
   // Written from the GPU, read onto the CPU.
   const models::Checkpoint c = models::load_checkpoint(dir + "/straight/last.ckpt");
@@ -151,15 +150,15 @@ TEST(Cuda, MorphAndMiningMatchTheCpu) {
   auto gpu = small_cnn(5);
   gpu->to(kGpu);
   const data::Dataset d = glassbox::testing::band_images(500, 6);
-  const explain::MiningResult a = explain::mine_confusion(*cpu, d, explain::MiningOptions().top(20));
-  const explain::MiningResult g = explain::mine_confusion(*gpu, d, explain::MiningOptions().top(20));
+  const explain::MiningResult a = explain::mine_confusion(*cpu, {}, d, explain::MiningOptions().top(20));
+  const explain::MiningResult g = explain::mine_confusion(*gpu, {}, d, explain::MiningOptions().top(20));
   EXPECT_TRUE(at::equal(a.pair_counts, g.pair_counts));
   EXPECT_DOUBLE_EQ(a.accuracy, g.accuracy);
   ASSERT_EQ(a.ranked.size(), g.ranked.size());
   for (size_t i = 0; i < a.ranked.size(); ++i) EXPECT_NEAR(a.ranked[i].gap, g.ranked[i].gap, 1e-4);
   const at::Tensor x = d.batch(0, 1).x;
-  const auto mc = explain::morph(*cpu, x, explain::MorphOptions(2).steps(30));
-  const auto mg = explain::morph(*gpu, x.to(kGpu), explain::MorphOptions(2).steps(30));
+  const auto mc = explain::morph(*cpu, {}, x, explain::MorphOptions(2).steps(30));
+  const auto mg = explain::morph(*gpu, {}, x.to(kGpu), explain::MorphOptions(2).steps(30));
   ASSERT_EQ(mc.frames.size(), mg.frames.size());
   EXPECT_EQ(mc.reached, mg.reached);
   EXPECT_TRUE(at::allclose(mc.frames.back(), mg.frames.back().to(at::kCPU), 1e-3, 1e-3));
@@ -175,7 +174,7 @@ TEST(Cuda, CallbacksDrawFromGpuBatches) {
   auto confused = std::make_shared<callbacks::ConfusedLogitCallback>(
       callbacks::ConfusedLogitOptions(2).logging_batch_interval(1).min_logit_value(-1e9).max_logit_difference(1e9));
   trainer.add_callback(confused);
-  trainer.fit(*model, train, val);
+  trainer.fit(*model, {}, train, val);
   EXPECT_GT(confused->stats().figures_logged, 0);
   EXPECT_EQ(static_cast<int64_t>(logger->image_tags.size()), confused->stats().figures_logged);
 }

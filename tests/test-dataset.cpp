@@ -89,13 +89,12 @@ TEST(Dataset, NormalizationAndItsInverse) {
   // Pixel values are 0..29 / 255: mean 14.5 / 255 in every channel.
   EXPECT_NEAR(n.mean[1], 14.5 / 255, 1e-9);
   const Batch raw = d.batch(0, 30);
-  d.set_normalization(n);
-  const Batch normed = d.batch(0, 30);
-  EXPECT_NEAR(normed.x.mean().item<double>(), 0.0, 1e-5);
-  for (int64_t c = 0; c < 3; ++c) EXPECT_NEAR(normed.x.select(1, c).std().item<double>(), 1.0, 1e-4);
-  EXPECT_TRUE(at::allclose(n.invert(normed.x), raw.x, 1e-5, 1e-6));
-  EXPECT_THROW(d.set_normalization(Normalization{{0.5, 0.5}, {0.2, 0.2}}), glassbox::Error);  // 2 values, 3 channels
-  EXPECT_THROW(d.set_normalization(Normalization{{0.5}, {0.0}}), glassbox::Error);            // std 0
+  const at::Tensor normed = n.apply(raw.x);
+  EXPECT_NEAR(normed.mean().item<double>(), 0.0, 1e-5);
+  for (int64_t c = 0; c < 3; ++c) EXPECT_NEAR(normed.select(1, c).std().item<double>(), 1.0, 1e-4);
+  EXPECT_TRUE(at::allclose(n.invert(normed), raw.x, 1e-5, 1e-6));
+  EXPECT_THROW(Normalization({{0.5, 0.5}, {0.2, 0.2}}).validate(3), glassbox::Error);  // 2 values, 3 channels
+  EXPECT_THROW(Normalization({{0.5}, {0.0}}).validate(3), glassbox::Error);            // std 0
 }
 
 TEST(Dataset, RejectsLabelsOutOfRange) {

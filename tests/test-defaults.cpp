@@ -18,7 +18,7 @@ double val_acc(const std::string& architecture, uint64_t seed) {
   auto model = models::make_model(models::ModelOptions(architecture, {1, 28, 28}, 10));
   // Every option at its default but the thread count, which fixes the arithmetic (and the result).
   train::Trainer trainer(train::TrainerOptions().seed(seed).threads(2).quiet(true));
-  return trainer.fit(*model, parts[0], parts[1]).val_acc;
+  return trainer.fit(*model, {}, parts[0], parts[1]).val_acc;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "glassbox/tensorboard/crc32c.h"
 #include "glassbox/tensorboard/event-reader.h"
 #include "glassbox/tensorboard/events.h"
+#include "glassbox/tensorboard/log-directory.h"
 #include "glassbox/tensorboard/record.h"
 #include "glassbox/tensorboard/summary-writer.h"
 #include "glassbox/util/error.h"
@@ -183,4 +184,40 @@ TEST(EventReader, ASparseGigabyteFileIsReadOnlyAsFarAsItsRecords) {
   EXPECT_EQ(reader.problem()->reason, "bad length CRC");
   EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 16 * 1024) << "kB of peak memory grew while reading";
   fs::remove(path);
+}
+
+// A log directory summarised per run and tag, each value seen once as it is read; damage reported
+// with the file, what came before it kept.
+TEST(LogDirectory, RunsTagsAndStepsAsTensorBoardFindsThem) {
+  const std::string dir = glassbox::testing::scratch_dir("log-directory");
+  {
+    SummaryWriter a(dir + "/a");
+    for (int64_t step = 3; step < 8; ++step) a.add_scalar("loss", 1.0f / float(step), step);
+    SummaryWriter b(dir + "/nested/b");
+    b.add_text("note", "hello", 2);
+    b.add_text("note", "again", 9);
+  }
+  std::ofstream(dir + "/a/events.out.tfevents.0.torn", std::ios::binary) << std::string("\x10\x00\x00", 3);
+  int64_t seen = 0;
+  const auto runs = read_log_directory(dir, [&](const std::string& run, const Event& e, const Value& v) {
+    if (run == "a" && v.tag == "loss") EXPECT_NEAR(v.scalar, 1.0 / double(e.step), 1e-6);
+    ++seen;
+  });
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].run, "a");
+  EXPECT_EQ(runs[0].files.size(), 2u);
+  const TagSummary& loss = runs[0].tags.at("loss");
+  EXPECT_EQ(loss.kind, ValueKind::scalar);
+  EXPECT_EQ(loss.count, 5);
+  EXPECT_EQ(loss.first_step, 3);
+  EXPECT_EQ(loss.last_step, 7);
+  ASSERT_EQ(runs[0].problems.size(), 1u);
+  EXPECT_NE(runs[0].problems[0].file.find("tfevents.0.torn"), std::string::npos);
+  EXPECT_EQ(runs[1].run, "nested/b");
+  EXPECT_EQ(runs[1].tags.at("note/text_summary").kind, ValueKind::text);
+  EXPECT_EQ(runs[1].tags.at("note/text_summary").last_step, 9);
+  EXPECT_EQ(seen, 7);
+  EXPECT_EQ(image_file_name("nested/b", "x y/z", 4, 2, "GIF89a"), "nested_b-x_y_z-step4-2.gif");
+  const std::string what = glassbox::testing::error_message_of<glassbox::Error>([&] { read_log_directory(dir + "/nested/b/none"); });
+  EXPECT_NE(what.find("no such file or directory"), std::string::npos) << what;
 }

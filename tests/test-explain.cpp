@@ -202,7 +202,7 @@ TEST(Attribution, NeverTouchesParameterGradientsAndRestoresTheMode) {
   const at::Tensor t = at::tensor({0L, 2L});
   for (const AttributionMethod* method : attribution_methods())
     if (!method->uses_layer()) method->attribute({*m, x, t, AttributeOptions()});
-  morph(*m, x.narrow(0, 0, 1), MorphOptions(1).steps(3));
+  morph(*m, {}, x.narrow(0, 0, 1), MorphOptions(1).steps(3));
   for (auto& p : m->parameters()) EXPECT_TRUE(at::equal(p.grad(), at::full_like(p, 0.125)));
   EXPECT_TRUE(m->is_training());
 }
@@ -249,7 +249,7 @@ TEST(Morph, ReachesTheTargetWithinTheValidRangeAndBudget) {
   }
   const at::Tensor x = at::rand({1, 1, 5, 4});
   const int64_t target = 2;
-  const MorphTrajectory t = morph(*m, x, MorphOptions(target).steps(200).step_size(0.05).stop_probability(0.9));
+  const MorphTrajectory t = morph(*m, {}, x, MorphOptions(target).steps(200).step_size(0.05).stop_probability(0.9));
   EXPECT_TRUE(t.reached);
   EXPECT_EQ(t.predicted.back(), target);
   EXPECT_GE(t.target_probability.back(), 0.9);
@@ -260,16 +260,16 @@ TEST(Morph, ReachesTheTargetWithinTheValidRangeAndBudget) {
   }
   EXPECT_TRUE(at::allclose(t.frames.front(), x[0]));
   // An L-infinity budget: no pixel moves more than eps.
-  const MorphTrajectory b = morph(*m, x, MorphOptions(target).steps(50).norm(MorphNorm::linf).eps(0.05).step_size(0.01));
+  const MorphTrajectory b = morph(*m, {}, x, MorphOptions(target).steps(50).norm(MorphNorm::linf).eps(0.05).step_size(0.01));
   EXPECT_LE((b.frames.back() - x[0]).abs().max().item<double>(), 0.05 + 1e-6);
-  EXPECT_THROW(morph(*m, x, MorphOptions(7)), glassbox::Error);
+  EXPECT_THROW(morph(*m, {}, x, MorphOptions(7)), glassbox::Error);
 }
 
 TEST(Morph, WorksInUnnormalisedSpaceForANormalisedModel) {
   auto m = logreg(1, 5, 4, 3);
   data::Normalization n{{0.5}, {0.25}};
   const at::Tensor pixels = at::rand({1, 1, 5, 4});
-  const MorphTrajectory t = morph(*m, n.apply(pixels), MorphOptions(0).steps(30).normalization(n));
+  const MorphTrajectory t = morph(*m, models::InputSpec().preprocess(data::Preprocess().normalize(n)), n.apply(pixels), MorphOptions(0).steps(30));
   EXPECT_TRUE(at::allclose(t.frames.front(), pixels[0], 1e-5, 1e-6));
   for (const at::Tensor& f : t.frames) EXPECT_LE(f.max().item<double>(), 1.0 + 1e-6);
 }
@@ -310,7 +310,7 @@ TEST(Confusion, MiningRanksByGapAndCountsPairs) {
   }
   const at::Tensor images = at::tensor({255, 0, 0, 200, 190, 0, 100, 0, 99, 0, 0, 255}, at::kByte).view({4, 1, 1, 3});
   const data::Dataset d(images, at::tensor({0L, 0L, 2L, 2L}), 3);
-  const MiningResult r = mine_confusion(*m, d, MiningOptions().top(2).pair_max_gap(0.1));
+  const MiningResult r = mine_confusion(*m, {}, d, MiningOptions().top(2).pair_max_gap(0.1));
   ASSERT_EQ(r.ranked.size(), 2u);
   EXPECT_EQ(r.ranked[0].index, 2);  // gap 1/255
   EXPECT_EQ(r.ranked[0].class_a, 0);

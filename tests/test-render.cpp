@@ -142,7 +142,7 @@ TEST(SeedFigure, DataMatchTheLinearModelsAnalyticGradients) {
   auto m = models::make_model(models::ModelOptions("logreg", {1, 4, 4}, 3));
   const at::Tensor x = at::rand({2, 1, 4, 4});
   const at::Tensor a = at::tensor({0L, 2L}), b = at::tensor({1L, 0L});
-  const auto figs = explain::confusion_figure_data(*m, x, at::tensor({0L, 1L}), a, b, 3.0);
+  const auto figs = explain::confusion_figure_data(*m, {}, x, at::tensor({0L, 1L}), a, b, 3.0);
   ASSERT_EQ(figs.size(), 2u);
   const at::Tensor W = m->parameters()[0].detach();
   for (int i = 0; i < 2; ++i) {

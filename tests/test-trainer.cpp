@@ -86,7 +86,7 @@ TEST(Trainer, LearnsASeparableProblemAndCallsEveryHookInOrder) {
   auto probe = std::make_shared<InputGradientProbe>();
   trainer.add_callback(recorder);
   trainer.add_callback(probe);
-  const train::FitResult r = trainer.fit(*model, train, val);
+  const train::FitResult r = trainer.fit(*model, {}, train, val);
   EXPECT_GT(r.val_acc, 0.95);
   EXPECT_EQ(r.epochs, 2);
   EXPECT_EQ(r.global_step, 32);
@@ -107,7 +107,7 @@ TEST(Trainer, EvaluateMatchesAHandComputation) {
   const data::Dataset val = halves(50, 3);
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
   train::Trainer trainer(train::TrainerOptions().eval_batch_size(7));
-  const auto m = trainer.evaluate(*model, val);
+  const auto m = trainer.evaluate(*model, {}, val);
   const data::Batch all = val.batch(0, val.size());
   torch::NoGradGuard no_grad;
   const at::Tensor logits = model->forward(all.x);
@@ -125,15 +125,15 @@ TEST(Trainer, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   for (const std::string arch : {"mlp", "cnn"}) {
     torch::manual_seed(3);
     auto straight = models::make_model(models::ModelOptions(arch, {1, 6, 6}, 2).hidden(16).conv_channels(4));
-    train::Trainer(options(2, dir + "/straight")).fit(*straight, train, val);
+    train::Trainer(options(2, dir + "/straight")).fit(*straight, {}, train, val);
 
     torch::manual_seed(3);
     auto first = models::make_model(models::ModelOptions(arch, {1, 6, 6}, 2).hidden(16).conv_channels(4));
-    const train::FitResult r1 = train::Trainer(options(1, dir + "/first")).fit(*first, train, val);
+    const train::FitResult r1 = train::Trainer(options(1, dir + "/first")).fit(*first, {}, train, val);
     ASSERT_EQ(r1.epochs, 1);
     auto resumed = models::load_checkpoint(r1.last_checkpoint).model;
     const train::FitResult r2 =
-        train::Trainer(options(2, dir + "/second").resume_from(r1.last_checkpoint)).fit(*resumed, train, val);
+        train::Trainer(options(2, dir + "/second").resume_from(r1.last_checkpoint)).fit(*resumed, {}, train, val);
     EXPECT_EQ(r2.epochs, 2);
 
     const auto a = straight->parameters(), b = resumed->parameters();
@@ -148,7 +148,7 @@ TEST(Trainer, CheckpointsHoldBestAndLastWithMetadata) {
   const std::string dir = glassbox::testing::scratch_dir("best-last");
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
   const train::FitResult r =
-      train::Trainer(train::TrainerOptions().max_epochs(3).checkpoint_dir(dir).quiet(true)).fit(*model, train, val);
+      train::Trainer(train::TrainerOptions().max_epochs(3).checkpoint_dir(dir).quiet(true)).fit(*model, {}, train, val);
   const models::Checkpoint last = models::load_checkpoint(r.last_checkpoint);
   const models::Checkpoint best = models::load_checkpoint(r.best_checkpoint);
   EXPECT_EQ(last.meta.epoch, 3);
@@ -163,7 +163,7 @@ TEST(Trainer, CsvLoggerGetsStepAndEpochMetrics) {
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
   train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(16).log_every_n_steps(1).quiet(true));
   trainer.add_logger(std::make_shared<train::CsvLogger>(dir + "/metrics.csv"));
-  trainer.fit(*model, train, val);
+  trainer.fit(*model, {}, train, val);
   std::ifstream in(dir + "/metrics.csv");
   std::string line;
   int step_rows = 0, val_rows = 0, epoch_rows = 0;
@@ -182,15 +182,15 @@ TEST(Trainer, CsvLoggerGetsStepAndEpochMetrics) {
 TEST(Trainer, RejectsBadOptionsAndMismatchedData) {
   const data::Dataset train = halves(32, 10);
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
-  EXPECT_THROW(train::Trainer(train::TrainerOptions().batch_size(0)).fit(*model, train, train), glassbox::Error);
-  EXPECT_THROW(train::Trainer(train::TrainerOptions().learning_rate(-1)).fit(*model, train, train), glassbox::Error);
+  EXPECT_THROW(train::Trainer(train::TrainerOptions().batch_size(0)).fit(*model, {}, train, train), glassbox::Error);
+  EXPECT_THROW(train::Trainer(train::TrainerOptions().learning_rate(-1)).fit(*model, {}, train, train), glassbox::Error);
   EXPECT_THROW(train::parse_optimizer("lbfgs"), glassbox::Error);
   EXPECT_THROW(glassbox::parse_device("tpu"), glassbox::Error);
   auto wrong = models::make_model(models::ModelOptions("logreg", {1, 5, 6}, 2));
-  EXPECT_THROW(train::Trainer().fit(*wrong, train, train), glassbox::Error);
+  EXPECT_THROW(train::Trainer().fit(*wrong, {}, train, train), glassbox::Error);
   // SGD with momentum also learns.
   const train::FitResult r = train::Trainer(train::TrainerOptions().optimizer(train::OptimizerKind::sgd).learning_rate(0.05).max_epochs(3).quiet(true))
-                                 .fit(*model, halves(256, 11), halves(64, 12));
+                                 .fit(*model, {}, halves(256, 11), halves(64, 12));
   EXPECT_GT(r.val_acc, 0.9);
 }
 
@@ -205,7 +205,7 @@ TEST(Trainer, StepMetricsEveryNStepsAndAtEachEpochsEnd) {
   auto model = models::make_model(models::ModelOptions("logreg", {1, 6, 6}, 2));
   train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(10).log_every_n_steps(3).quiet(true));
   trainer.add_logger(logger);
-  trainer.fit(*model, halves(70, 13), halves(20, 14));  // 7 steps an epoch
+  trainer.fit(*model, {}, halves(70, 13), halves(20, 14));  // 7 steps an epoch
   EXPECT_EQ(logger->steps, (std::vector<int64_t>{3, 6, 7, 9, 12, 14}));
 }
 

@@ -40,10 +40,10 @@ void ConfusedLogitCallback::on_train_batch_end(const train::BatchContext& ctx) {
   const at::Tensor y = ctx.y.index_select(0, index);
   // One target per sample (gather), input gradients only: the parameters' .grad stays as the
   // optimizer step left it.
-  auto figures = explain::confusion_figure_data(ctx.model, x, y, at::tensor(ca, at::kLong).to(x.device()),
+  // The batch's pixels are shown, and projections clamped, unnormalised (by the trainer's spec).
+  auto figures = explain::confusion_figure_data(ctx.model, ctx.spec, x, y, at::tensor(ca, at::kLong).to(x.device()),
                                                 at::tensor(cb, at::kLong).to(x.device()), options_.projection_factor(),
-                                                options_.normalization(), options_.class_names(), explain::Score::logit,
-                                                /*skip_vanished=*/true);
+                                                explain::Score::logit, /*skip_vanished=*/true);
   // TensorBoard keeps one image per (tag, step): the figures of one step get tags of their own, in
   // the convention of TensorFlow's image summaries (tag/image/0, tag/image/1, ...).
   int64_t logged_here = 0;

@@ -46,7 +46,7 @@ void AttributionCallback::log(const train::EpochContext& ctx, const std::string&
   models::Classifier& model = ctx.model;
   const explain::AttributionMethod& method = explain::find_attribution_method(options_.method());
   const c10::Device device = models::device_of(model);
-  const at::Tensor x = x_.to(device), y = y_.to(device);
+  const at::Tensor x = ctx.spec.to_input(x_.to(device)), y = y_.to(device);
   // Attributions for each probe's true class: what the model uses to recognise it.
   // Layer methods' maps are drawn over the probes (as CAMs are shown); input methods' beside them.
   const at::Tensor attributions =
@@ -56,10 +56,10 @@ void AttributionCallback::log(const train::EpochContext& ctx, const std::string&
   std::vector<std::string> titles;
   for (int64_t i = 0; i < x.size(0); ++i) {
     const int64_t label = y_[i].item<int64_t>(), pred = p[i].argmax().item<int64_t>();
-    titles.push_back(fmt::format("{}: sees {} {:.2f}", explain::class_name(options_.class_names(), label),
-                                 explain::class_name(options_.class_names(), pred), p[i][pred].item<double>()));
+    titles.push_back(fmt::format("{}: sees {} {:.2f}", ctx.spec.class_name(label), ctx.spec.class_name(pred),
+                                 p[i][pred].item<double>()));
   }
-  const at::Tensor images = options_.normalization().invert(x).to(at::kCPU);
+  const at::Tensor images = x_.to(at::kCPU);
   const std::string tag = options_.tag() + "/" + options_.method();
   const std::string title = std::string(method.name()) + " for the true class, " + when;
   queue_.push([logger = ctx.logger, images, attributions, titles, tag, title, step = ctx.global_step, over] {
@@ -92,7 +92,7 @@ void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
   if ((ctx.epoch + 1) % options_.every_n_epochs() != 0 || !ctx.logger->records()) return;
   models::Classifier& model = ctx.model;
   const c10::Device device = models::device_of(model);
-  const at::Tensor x = x_.to(device);
+  const at::Tensor x = ctx.spec.to_input(x_.to(device));
   const at::Tensor p = probabilities(model, x);
   for (int64_t i = 0; i < x.size(0); ++i) {
     // The most confused other class: the most probable class that is not the true one.
@@ -100,19 +100,18 @@ void MorphCallback::on_train_epoch_end(const train::EpochContext& ctx) {
     const int64_t label = y_[i].item<int64_t>();
     others[label] = -1;
     const int64_t target = others.argmax().item<int64_t>();
-    auto t = std::make_shared<explain::MorphTrajectory>(explain::morph(model, x.narrow(0, i, 1),
+    auto t = std::make_shared<explain::MorphTrajectory>(explain::morph(model, ctx.spec, x.narrow(0, i, 1),
                                                                        explain::MorphOptions(target)
                                                                            .steps(options_.steps())
                                                                            .step_size(options_.step_size())
                                                                            .norm(options_.norm())
-                                                                           .stop_probability(options_.stop_probability())
-                                                                           .normalization(options_.normalization())));
+                                                                           .stop_probability(options_.stop_probability())));
     const std::string description = fmt::format(
         "probe {} ({}) morphed toward {}: p {:.3f} -> {:.3f} in {} steps", i,
-        explain::class_name(options_.class_names(), label), explain::class_name(options_.class_names(), target),
+        ctx.spec.class_name(label), ctx.spec.class_name(target),
         t->target_probability.front(), t->target_probability.back(), t->frames.size() - 1);
     const std::string tag = options_.tag() + "/probe" + std::to_string(i);
-    const std::vector<std::string> names = options_.class_names();
+    const std::vector<std::string> names = ctx.spec.class_names();
     queue_.push([logger = ctx.logger, t, target, names, tag, step = ctx.global_step, d = description] {
       logger->log_image(tag, explain::render_morph_gif(*t, target, names), step, d);
     });

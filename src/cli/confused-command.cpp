@@ -11,11 +11,12 @@
 
 #include "commands.h"
 #include "distributed-flags.h"
+#include "glassbox/distributed/world.h"
+#include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/methods.h"
-#include "glassbox/util/device.h"
 #include "glassbox/util/atomic-file.h"
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
@@ -29,9 +30,9 @@ namespace {
 
 struct ConfusedArgs {
   ModelArgs model;
-  int64_t top = 16;
-  std::string rank_by = "gap";
-  double k = 3;
+  int64_t top = explain::MiningOptions().top();
+  std::string rank_by = explain::rank_by_name(explain::MiningOptions().rank_by());
+  double k = callbacks::ConfusedLogitOptions(1).projection_factor();
   std::string out = "confused";
   std::string cam = "gradcam";  // "none": no CAM column
   bool cam_given = false;
@@ -54,8 +55,8 @@ void run_confused(const ConfusedArgs& a) {
   const distributed::LaunchEnvironment env = start_ranks_or_continue(a.distributed);
   // Each rank on its own GPU with --device cuda.
   ModelArgs model_args = a.model;
-  const c10::Device device = rank_device(parse_device(a.model.device), env);
-  model_args.device = device.str();
+  const c10::Device device = distributed::rank_device(a.model.device, env);
+  model_args.device = device;
   Session m = open_session(model_args, nullptr, true);
   const data::Dataset& d = *m.split;
   // The CAM column: on the given layer, or the default CAM layer; a model without one (linear, mlp) goes
@@ -63,7 +64,7 @@ void run_confused(const ConfusedArgs& a) {
   std::string cam_layer;
   if (cam_method) {
     try {
-      cam_layer = explain::resolved_layer(*m.model, explain::LayerOptions().layer(a.layer));
+      cam_layer = explain::resolved_layer(m.model->network(), explain::LayerOptions().layer(a.layer));
     } catch (const Error& e) {
       if (a.cam_given || !a.layer.empty()) throw Error("--cam " + a.cam + ": " + e.what());
       cam_method = nullptr;
@@ -74,7 +75,7 @@ void run_confused(const ConfusedArgs& a) {
   if (world->rank() == 0) ensure_writable_directory(a.out);
   const auto t0 = std::chrono::steady_clock::now();
   const explain::MiningResult r = explain::mine_confusion(
-      *m.model, d, explain::MiningOptions().top(a.top).rank_by(explain::parse_rank_by(a.rank_by)), *world);
+      m.model->network(), m.model->spec(), d, explain::MiningOptions().top(a.top).rank_by(explain::parse_rank_by(a.rank_by)), *world);
   const double mining_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (world->rank() != 0) return;
 
@@ -84,13 +85,12 @@ void run_confused(const ConfusedArgs& a) {
     std::vector<int64_t> rows, ca, cb;
     for (const auto& s : r.ranked) rows.push_back(s.index), ca.push_back(s.class_a), cb.push_back(s.class_b);
     const data::Batch b = d.batch(at::tensor(rows, at::kLong));
-    const at::Tensor x = b.x.to(device), ta = at::tensor(ca, at::kLong).to(device), tb = at::tensor(cb, at::kLong).to(device);
-    auto figures = explain::confusion_figure_data(*m.model, x, b.y.to(device), ta, tb, a.k, m.preprocess.normalize(),
-                                                  m.class_names);
+    const at::Tensor x = m.model->spec().to_input(b.x).to(device), ta = at::tensor(ca, at::kLong).to(device), tb = at::tensor(cb, at::kLong).to(device);
+    auto figures = explain::confusion_figure_data(m.model->network(), m.model->spec(), x, b.y.to(device), ta, tb, a.k);
     if (cam_method) {
       const explain::AttributeOptions options = explain::AttributeOptions().layer(explain::LayerOptions().layer(cam_layer));
-      const at::Tensor cam_a = for_flag("--layer", cam_layer, [&] { return cam_method->attribute({*m.model, x, ta, options}); }).to(at::kCPU);
-      const at::Tensor cam_b = cam_method->attribute({*m.model, x, tb, options}).to(at::kCPU);
+      const at::Tensor cam_a = for_flag("--layer", cam_layer, [&] { return cam_method->attribute({m.model->network(), x, ta, options}); }).to(at::kCPU);
+      const at::Tensor cam_b = cam_method->attribute({m.model->network(), x, tb, options}).to(at::kCPU);
       for (size_t i = 0; i < figures.size(); ++i) {
         figures[i].cam_a = cam_a[static_cast<int64_t>(i)];
         figures[i].cam_b = cam_b[static_cast<int64_t>(i)];
@@ -111,7 +111,7 @@ void run_confused(const ConfusedArgs& a) {
     }
   }
   write_file_atomically((std::filesystem::path(a.out) / "pairs.png").string(),
-                        explain::render_pair_matrix(r.pair_counts, m.class_names));
+                        explain::render_pair_matrix(r.pair_counts, m.model->spec().class_names()));
   std::vector<std::vector<int64_t>> pairs;
   for (int64_t i = 0; i < r.pair_counts.size(0); ++i) {
     pairs.emplace_back();
@@ -133,7 +133,7 @@ Run add_confused_command(CLI::App& app) {
   add_model_options(*cmd, a->model);
   add_integer(*cmd, "--top", a->top, 0, 100000, "how many of the most confused samples to explain");
   cmd->add_option("--rank-by", a->rank_by, "gap (logits), margin (probabilities) or entropy")
-      ->check(CLI::IsMember({"gap", "margin", "entropy"}))
+      ->check(CLI::IsMember(explain::rank_by_names()))
       ->capture_default_str();
   add_real(*cmd, "--projection-factor", a->k, [](double v) { return v >= 0; }, "a finite number >= 0",
            "k in x + k * gradient");

@@ -9,6 +9,7 @@
 #include "flags.h"
 #include "glassbox/distributed/local-launcher.h"
 #include "glassbox/distributed/process-group.h"
+#include "glassbox/distributed/world.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::cli {
@@ -37,16 +38,6 @@ void check_port_free(int port) {
   const std::string why = distributed::port_unavailable(port);
   GLASSBOX_CHECK(why.empty(), "--master-port ", port, ": cannot serve the rendezvous on this machine (", why,
                  "), expected a free port");
-}
-
-distributed::RendezvousOptions rendezvous_of(const DistributedArgs& a, const distributed::LaunchEnvironment& env) {
-  distributed::RendezvousOptions r;
-  if (a.rendezvous.compare(0, 5, "file:") == 0) return r.kind(distributed::RendezvousKind::file).file(a.rendezvous.substr(5));
-  GLASSBOX_CHECK(!env.master_addr.empty(), "environment MASTER_ADDR is not set: expected rank 0's address, as torchrun "
-                                           "sets it (or --rendezvous file:PATH)");
-  GLASSBOX_CHECK(env.master_port != 0, "environment MASTER_PORT is not set: expected rank 0's port, as torchrun sets it "
-                                       "(or --rendezvous file:PATH)");
-  return r.master_addr(env.master_addr).master_port(env.master_port);
 }
 
 // The flags checked with the environment; throws glassbox::Error naming the flag or variable.
@@ -123,26 +114,15 @@ distributed::LaunchEnvironment start_ranks_or_continue(const DistributedArgs& a)
   return env;
 }
 
-c10::Device rank_device(c10::Device device, const distributed::LaunchEnvironment& env) {
-  if (!device.is_cuda() || device.has_index() || !env.launched) return device;
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
-}
-
 std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& a, const distributed::LaunchEnvironment& env,
                                                       c10::Device device) {
-  if (!env.launched || env.world_size == 1) return distributed::single_process();
-  const distributed::Backend backend = device.is_cuda() ? distributed::Backend::nccl : distributed::Backend::gloo;
-  GLASSBOX_CHECK(distributed::backend_available(backend), "--device ", device.str(), " with ", env.world_size,
-                 " ranks: expected a glassbox built against a LibTorch with NCCL");
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(a.timeout_seconds * 1000)));
-  return distributed::connect(distributed::ProcessGroupOptions()
-                                  .rank(env.rank)
-                                  .world_size(env.world_size)
-                                  .rendezvous(rendezvous_of(a, env))
-                                  .timeout(timeout)
-                                  .backend(backend)
-                                  .run_id(env.run_id)
-                                  .device_index(device.is_cuda() ? device.index() : env.local_rank));
+  return distributed::join_world(distributed::WorldOptions()
+                                     .device(device)
+                                     .rendezvous_file(a.rendezvous == "tcp" ? "" : a.rendezvous.substr(5))
+                                     .timeout(timeout),
+                                 env)
+      .communicator;
 }
 
 }  // namespace glassbox::cli

@@ -5,11 +5,14 @@
 
 #include <c10/core/Device.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "glassbox/distributed/communicator.h"
 #include "glassbox/distributed/launch-environment.h"
+#include "glassbox/distributed/world.h"
+#include "glassbox/train/data-parallel.h"
 
 namespace CLI {
 class App;
@@ -24,8 +27,9 @@ struct DistributedArgs {
   std::string master_addr;  // empty: 127.0.0.1, or MASTER_ADDR for a launched rank
   int master_port = 0;      // 0: a free port (one machine), else 29500; or MASTER_PORT for a launched rank
   std::string rendezvous = "tcp";
-  double timeout_seconds = 120;
-  double bucket_cap_mb = 25;      // training only
+  // The library's defaults (world.h, data-parallel.h).
+  double timeout_seconds = std::chrono::duration<double>(distributed::WorldOptions().timeout()).count();
+  double bucket_cap_mb = train::DataParallelOptions().bucket_cap_mb();  // training only
   bool no_overlap = false;        // training only
 };
 
@@ -37,9 +41,7 @@ void add_distributed_options(CLI::App& cmd, DistributedArgs& args, bool training
 // the launcher's status; any other returns the environment it runs in.
 distributed::LaunchEnvironment start_ranks_or_continue(const DistributedArgs& args);
 
-c10::Device rank_device(c10::Device device, const distributed::LaunchEnvironment& env);
-// This process's communicator: the world `env` describes, joined (rendezvous and all) over NCCL for a
-// CUDA device, else Gloo; a world of one without it.
+// This process's communicator: distributed::join_world with the flags' rendezvous and timeout.
 std::shared_ptr<distributed::Communicator> join_world(const DistributedArgs& args, const distributed::LaunchEnvironment& env,
                                                       c10::Device device);
 

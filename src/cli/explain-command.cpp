@@ -12,13 +12,13 @@
 
 #include "commands.h"
 #include "distributed-flags.h"
+#include "glassbox/distributed/world.h"
 #include "flags.h"
 #include "glassbox/explain/attribution-display.h"
 #include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/model-options.h"
-#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/terminal-text.h"
 #include "model-source.h"
@@ -35,20 +35,21 @@ struct ExplainArgs {
   double k = 3;
   std::string out = "explain.png";
   std::string save_tensor;
-  std::string score = "logit";
-  int64_t n_steps = 50;
-  std::string ig_method = "gausslegendre";
-  int64_t internal_batch_size = 0;
-  std::string nt_type = "smoothgrad";
-  int64_t nt_samples = 10;
-  double stdevs = 0.15;
-  int64_t window = 4;
-  int64_t stride = 2;
+  // The library's defaults (attribution.h, attribution-display.h, figures.h).
+  std::string score = explain::score_names()[size_t(explain::AttributeOptions().score())];
+  int64_t n_steps = explain::IntegratedGradientsOptions().n_steps();
+  std::string ig_method = explain::integration_rule_name(explain::IntegratedGradientsOptions().method());
+  int64_t internal_batch_size = explain::IntegratedGradientsOptions().internal_batch_size();
+  std::string nt_type = explain::noise_tunnel_type_name(explain::NoiseTunnelOptions().nt_type());
+  int64_t nt_samples = explain::NoiseTunnelOptions().nt_samples();
+  double stdevs = explain::NoiseTunnelOptions().stdevs();
+  int64_t window = explain::OcclusionOptions().window_h();
+  int64_t stride = explain::OcclusionOptions().stride_h();
   std::string layer;
   bool no_relu = false;
-  std::string sign = "auto";
-  double alpha = 0.5;
-  int panel_size = 260;
+  std::string sign = explain::attribution_sign_name(explain::AttributionFigureOptions().sign());
+  double alpha = explain::AttributionFigureOptions().alpha();
+  int panel_size = explain::AttributionFigureOptions().panel_size();
   DistributedArgs distributed;
 
   explain::AttributeOptions attribute_options() const {
@@ -99,10 +100,11 @@ void run_explain(const ExplainArgs& a) {
 
   // Each rank on its own GPU with --device cuda.
   ModelArgs model_args = a.model;
-  const c10::Device device = rank_device(parse_device(a.model.device), env);
-  model_args.device = device.str();
+  const c10::Device device = distributed::rank_device(a.model.device, env);
+  model_args.device = device;
   Session s = open_session(model_args, &a.inputs, false);
-  models::Classifier& model = *s.model;
+  models::Classifier& model = s.model->network();
+  const models::InputSpec& spec = s.model->spec();
   const at::Tensor& x = s.inputs.x;
   const int64_t B = x.size(0);
   at::Tensor logits;
@@ -127,42 +129,23 @@ void run_explain(const ExplainArgs& a) {
   const at::Tensor targets = asked_target >= 0 ? at::full({B}, asked_target, ranked.options()) : ranked.select(1, 0).contiguous();
   // Each rank explains its block of the batch; rank 0 gathers the blocks and draws.
   const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env, device);
-  const int64_t begin = B * world->rank() / world->world_size(), end = B * (world->rank() + 1) / world->world_size();
-  at::Tensor mine = for_flag("--layer", a.layer, [&] {
-    // A rank without samples (fewer samples than ranks) still learns the attribution's shape from one.
-    const int64_t rows_from = begin < end ? begin : 0, rows_to = begin < end ? end : 1;
-    return method.attribute({model, x.slice(0, rows_from, rows_to), targets.slice(0, rows_from, rows_to), options});
-  });
-  if (begin == end) mine = mine.narrow(0, 0, 0);
-  const at::Tensor attribution = distributed::all_gather_rows(*world, mine.detach().contiguous(), "attributions");
+  const at::Tensor attribution_cpu =
+      for_flag("--layer", a.layer, [&] { return explain::attribute_across_ranks(method, {model, x, targets, options}, *world); });
   if (world->rank() != 0) return;
-  const at::Tensor display = s.preprocess.normalize().invert(x).to(at::kCPU);
-  const at::Tensor attribution_cpu = attribution.detach().to(at::kCPU);
-  const at::Tensor shown = explain::attribution_over_input(attribution_cpu, display);
   std::vector<std::string> paths;
   for (int64_t i = 0; i < B; ++i) paths.push_back(figure_path(a.out, s.inputs.names[static_cast<size_t>(i)], size_t(B)));
 
   if (top2) {
     const at::Tensor labels = at::tensor(s.inputs.labels, at::kLong).to(x.device());
-    const auto data = explain::confusion_figure_data(model, x, labels, ranked.select(1, 0).contiguous(),
-                                                     ranked.select(1, 1).contiguous(), a.k, s.preprocess.normalize(),
-                                                     s.class_names);
+    const auto data = explain::confusion_figure_data(model, spec, x, labels, ranked.select(1, 0).contiguous(),
+                                                     ranked.select(1, 1).contiguous(), a.k);
     for (int64_t i = 0; i < B; ++i) write_output(paths[size_t(i)], explain::render_confusion_figure(data[size_t(i)], a.panel_size));
   } else {
+    const auto figures = explain::attribution_figure_data(*s.model, x, attribution_cpu, targets, method.name(), s.inputs.labels);
     for (int64_t i = 0; i < B; ++i) {
-      explain::AttributionFigureData d;
-      d.x = display[i];
-      d.attribution = shown[i];
-      d.method = method.name();
-      d.label = s.inputs.labels[static_cast<size_t>(i)];
-      d.target = targets[i].item<int64_t>();
-      d.target_probability = probs[i][d.target].item<double>();
-      d.predicted = probs[i].argmax().item<int64_t>();
-      d.predicted_probability = probs[i][d.predicted].item<double>();
-      d.class_names = s.class_names;
       write_output(paths[size_t(i)],
                    explain::render_attribution_figure(
-                       d, explain::AttributionFigureOptions()
+                       figures[size_t(i)], explain::AttributionFigureOptions()
                               .sign(sign)
                               .alpha(a.alpha)
                               .fade(!method.uses_layer())  // a CAM is blended everywhere, as show_cam_on_image
@@ -177,8 +160,8 @@ void run_explain(const ExplainArgs& a) {
   for (int64_t i = 0; i < B; ++i) {
     const int64_t t = targets[i].item<int64_t>(), p = probs[i].argmax().item<int64_t>();
     std::printf("%s %s: sees %s %.3f; %s for class %s (%lld): %s\n", s.inputs.labels[size_t(i)] >= 0 ? "sample" : "image",
-                terminal_text(s.inputs.names[size_t(i)]).c_str(), terminal_text(explain::class_name(s.class_names, p)).c_str(),
-                probs[i][p].item<double>(), method.name(), terminal_text(explain::class_name(s.class_names, t)).c_str(),
+                terminal_text(s.inputs.names[size_t(i)]).c_str(), terminal_text(spec.class_name(p)).c_str(),
+                probs[i][p].item<double>(), method.name(), terminal_text(spec.class_name(t)).c_str(),
                 static_cast<long long>(t), terminal_text(paths[size_t(i)]).c_str());
   }
 }
@@ -204,17 +187,17 @@ Run add_explain_command(CLI::App& app) {
            "k in x + k * gradient (top2 figure)");
   cmd->add_option("--out", a->out, "the figure (PNG); with several samples, OUT-NAME.png for each")->capture_default_str();
   cmd->add_option("--score", a->score, "what is differentiated: logit, log_softmax or probability")
-      ->check(CLI::IsMember({"logit", "log_softmax", "probability"}))
+      ->check(CLI::IsMember(explain::score_names()))
       ->capture_default_str();
   add_integer(*cmd, "--n-steps", a->n_steps, 1, explain::kMaxIntegrationSteps, "ig: integration steps");
   cmd->add_option("--ig-method", a->ig_method,
                   "ig: gausslegendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid")
-      ->check(CLI::IsMember({"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}))
+      ->check(CLI::IsMember(explain::integration_rule_names()))
       ->capture_default_str();
   add_integer(*cmd, "--internal-batch-size", a->internal_batch_size, 0, 1 << 20,
               "ig, layer_ig: rows per pass (0 = one copy of the batch); scorecam: masked inputs per pass (0 = 32)");
   cmd->add_option("--nt-type", a->nt_type, "smoothgrad: smoothgrad, smoothgrad_sq or vargrad")
-      ->check(CLI::IsMember({"smoothgrad", "smoothgrad_sq", "vargrad"}))
+      ->check(CLI::IsMember(explain::noise_tunnel_type_names()))
       ->capture_default_str();
   add_integer(*cmd, "--nt-samples", a->nt_samples, 1, 10000, "smoothgrad: noisy samples");
   add_real(*cmd, "--stdevs", a->stdevs, [](double v) { return v >= 0; }, "a finite number >= 0",

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::cli {
@@ -111,6 +112,14 @@ CLI::Option* add_unsigned(CLI::App& cmd, const std::string& name, uint64_t& targ
           help)
       ->type_name("UINT")
       ->default_str(text_of(target));
+}
+
+CLI::Option* add_device(CLI::App& cmd, const std::string& name, c10::Device& target, const std::string& help) {
+  return cmd
+      .add_option_function<std::string>(
+          name, [&target, name](const std::string& v) { target = for_flag(name, v, [&] { return parse_device(v); }); }, help)
+      ->type_name("DEVICE")
+      ->default_str(target.str());
 }
 
 CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, const std::function<bool(double)>& ok,

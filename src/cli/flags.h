@@ -4,6 +4,8 @@
 // checked, every real finite; errors are one line naming the flag, the value and what was expected.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +29,9 @@ CLI::Option* add_unsigned(CLI::App& cmd, const std::string& name, uint64_t& targ
 CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, const std::function<bool(double)>& ok,
                       const std::string& expected, const std::string& help);
 
+// A device flag ("cpu", "cuda", "cuda:1"), parsed and checked once, as it is read.
+CLI::Option* add_device(CLI::App& cmd, const std::string& name, c10::Device& target, const std::string& help);
+
 // The conversions themselves, for flags whose text means several things (--target 3 or top2).
 int64_t parse_integer(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
 double parse_real(const std::string& flag, const std::string& text, const std::function<bool(double)>& ok,
@@ -48,12 +53,8 @@ auto glassbox::cli::for_flag(const std::string& flag, const std::string& value, 
   try {
     return f();
   } catch (const Error& e) {
-    // The library names its parameter and the value ("... layer 'x': reason"): keep the reason.
-    const std::string what = e.what(), quoted = "'" + printable_excerpt(value, 80) + "': ";
-    const size_t named = what.find(quoted), colon = what.find(": ");
-    const std::string reason = named != std::string::npos ? what.substr(named + quoted.size())
-                               : colon != std::string::npos ? what.substr(colon + 2)
-                                                            : what;
-    throw Error(flag + " " + printable_excerpt(value) + ": " + reason);
+    // An error about one of the library's parameters is said as the flag's: its reason, from the
+    // error's fields. Any other keeps its whole message, after the flag and value it came from.
+    throw Error(flag + " " + printable_excerpt(value) + ": " + (e.parameter().empty() ? std::string(e.what()) : e.reason()));
   }
 }

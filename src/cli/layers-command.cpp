@@ -47,7 +47,7 @@ void run_layers(const LayersArgs& a) {
     // A checkpoint knows its input shape; a TorchScript model takes it from the images or the data.
     const bool torchscript = !a.model.torchscript.empty();
     session = open_session(a.model, a.inputs.images.empty() ? nullptr : &a.inputs, torchscript && a.inputs.images.empty());
-    model = session.model.get();
+    model = &session.model->network();
   }
   const std::vector<models::LayerInfo> layers = model->layers();
   std::string cam;

@@ -8,9 +8,10 @@
 
 #include "flags.h"
 #include "glassbox/data/image-decode.h"
+#include "glassbox/data/class-names.h"
 #include "glassbox/models/checkpoint.h"
+#include "glassbox/models/model-json.h"
 #include "glassbox/models/torchscript.h"
-#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
 #include "glassbox/util/threads.h"
@@ -42,38 +43,6 @@ std::vector<int64_t> parse_index(const std::string& spec) {
   return out;
 }
 
-std::vector<std::string> read_class_names(const std::string& path) {
-  std::vector<std::string> names;
-  const std::string text = read_file(path, 1 << 24);
-  for (size_t start = 0; start < text.size();) {
-    const size_t end = std::min(text.find('\n', start), text.size());
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    names.push_back(printable_excerpt(line, 200));
-  }
-  GLASSBOX_CHECK(!names.empty(), "--classes ", path, ": no class names");
-  return names;
-}
-
-// Image files prepared as the model's inputs were, stacked [B, C, H, W] in [0, 1] (not normalised).
-at::Tensor load_image_batch(const std::vector<std::string>& paths, const data::Preprocess& pre) {
-  std::vector<data::DecodedImage> images;
-  for (const std::string& p : paths) {
-    images.push_back(pre.apply(data::read_image_file(p)));
-    const data::DecodedImage &im = images.back(), &first = images.front();
-    GLASSBOX_CHECK(im.width == first.width && im.height == first.height && im.channels == first.channels, p, ": ",
-                   im.width, "x", im.height, "x", im.channels, " after preprocessing, but ", paths.front(), " is ",
-                   first.width, "x", first.height, "x", first.channels,
-                   "; give --resize and --crop (or --preprocess) to make them one size");
-  }
-  const auto& f = images.front();
-  at::Tensor x = at::empty({int64_t(images.size()), f.height, f.width, f.channels}, at::kByte);
-  for (size_t i = 0; i < images.size(); ++i)
-    std::memcpy(x[int64_t(i)].data_ptr<uint8_t>(), images[i].pixels.data(), images[i].pixels.size());
-  return x.permute({0, 3, 1, 2}).to(at::kFloat).div_(255.0f).contiguous();  // as Dataset::batch converts
-}
-
 std::string stem_of(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 }  // namespace
@@ -90,7 +59,7 @@ void add_data_options(CLI::App& cmd, DataArgs& a, bool with_split) {
   add_integer(cmd, "--resize", a.resize, 0, 1 << 15, "Resize: the shorter side to this many pixels (0: no resize)");
   add_integer(cmd, "--crop", a.crop, 0, 1 << 15, "CenterCrop: a square of this side (0: no crop)");
   cmd.add_option("--channels", a.channels, "keep (gray stays gray), gray or rgb")
-      ->check(CLI::IsMember({"keep", "gray", "rgb"}))
+      ->check(CLI::IsMember(data::channels_names()))
       ->capture_default_str();
   add_integer(cmd, "--cache-mb", a.cache_mb, -1, int64_t(1) << 30,
               "image folders: decoded images kept in memory up to this many MB, else decoded per batch (-1: half the "
@@ -131,7 +100,7 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   cmd.add_option("--classes", a.classes, "TorchScript: a file of class names, one per line");
   add_data_options(cmd, a.data, true);
   add_integer(cmd, "--threads", a.threads, 0, max_threads(), "compute threads (0 = one per core)");
-  cmd.add_option("--device", a.device, "cpu or cuda[:N]")->capture_default_str();
+  add_device(cmd, "--device", a.device, "cpu or cuda[:N]");
   add_integer(cmd, "--check-timeout", a.check_seconds, 1, 3600,
               "TorchScript: seconds allowed for its contained first load and trial runs (a longer one is refused)")
       ->capture_default_str();
@@ -161,77 +130,88 @@ void check_model_args(const ModelArgs& a) {
     const std::string flag = preprocess_flag_given(a.data);
     GLASSBOX_CHECK(flag.empty(), flag, " is for TorchScript models: a checkpoint records how its images were prepared");
   }
-  for_flag("--device", a.device, [&] { return parse_device(a.device); });
 }
+
+namespace {
+
+// A TorchScript model's specification: its model.json, or the flags.
+models::InputSpec torchscript_spec(const ModelArgs& a, std::optional<models::InputShape>& shape) {
+  const std::string sidecar = models::model_json_path(a.torchscript);
+  std::error_code ec;
+  if (std::filesystem::exists(sidecar, ec)) {
+    const std::string flag = !a.normalize.empty() ? "--normalize" : !a.classes.empty() ? "--classes" : preprocess_flag_given(a.data);
+    GLASSBOX_CHECK(flag.empty(), flag, ": ", sidecar, " describes this model's inputs and classes; edit it instead");
+    models::ModelJson j = models::read_model_json(sidecar);
+    shape = j.input_shape;
+    return j.spec;
+  }
+  data::Preprocess preprocess = preprocess_of(a.data);
+  if (!a.normalize.empty()) {
+    const std::vector<double> v = parse_reals("--normalize", a.normalize);
+    GLASSBOX_CHECK(v.size() % 2 == 0, "--normalize ", a.normalize, ": expected MEAN,STD or one mean and one std per channel");
+    data::Normalization n;
+    n.mean.assign(v.begin(), v.begin() + static_cast<long>(v.size() / 2));
+    n.std.assign(v.begin() + static_cast<long>(v.size() / 2), v.end());
+    n.validate(static_cast<int64_t>(n.mean.size()), "--normalize " + a.normalize);
+    preprocess.normalize(n);
+  }
+  std::vector<std::string> names;
+  if (!a.classes.empty()) names = data::read_class_names(a.classes);
+  return models::InputSpec().preprocess(preprocess).class_names(names);
+}
+
+std::string flag_hint(const ModelArgs& a) { return a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : ""; }
+
+}  // namespace
 
 Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
   check_model_args(a);
   configure_threads(a.threads);
-  const c10::Device device = parse_device(a.device);
+  const c10::Device device = a.device;
   std::vector<int64_t> positions;
   if (in != nullptr && in->images.empty()) positions = parse_index(in->index);
   GLASSBOX_CHECK(in == nullptr || in->images.size() <= size_t(kMaxInputs), "--image: ", in ? in->images.size() : 0,
                  " files, at most ", kMaxInputs);
+  const bool images = in != nullptr && !in->images.empty();
 
   Session s;
   std::optional<models::InputShape> shape;
+  models::InputSpec spec;
   if (!a.checkpoint.empty()) {
-    models::Checkpoint c = models::load_checkpoint(a.checkpoint);
-    s.preprocess = c.meta.input_preprocess();
-    s.class_names = c.meta.class_names;
-    s.model = std::move(c.model);
+    s.model = std::make_unique<models::Model>(models::load_checkpoint_model(a.checkpoint));
+    spec = s.model->spec();
   } else {
-    s.preprocess = preprocess_of(a.data);
-    if (!a.normalize.empty()) {
-      const std::vector<double> v = parse_reals("--normalize", a.normalize);
-      GLASSBOX_CHECK(v.size() % 2 == 0, "--normalize ", a.normalize, ": expected MEAN,STD or one mean and one std per channel");
-      data::Normalization n;
-      n.mean.assign(v.begin(), v.begin() + static_cast<long>(v.size() / 2));
-      n.std.assign(v.begin() + static_cast<long>(v.size() / 2), v.end());
-      n.validate(static_cast<int64_t>(n.mean.size()), "--normalize " + a.normalize);
-      s.preprocess.normalize(n);
-    }
-    if (!a.classes.empty()) s.class_names = read_class_names(a.classes);
+    spec = torchscript_spec(a, shape);
   }
-  // The inputs and the split, prepared as the model's were (normalised when batches are made).
-  const bool images = in != nullptr && !in->images.empty();
-  at::Tensor image_batch;
-  if (images) image_batch = load_image_batch(in->images, s.preprocess);
-  if (need_split || (in != nullptr && !images)) {
-    data::Preprocess pre = s.preprocess;
-    const data::Normalization norm = pre.normalize();
-    s.split = data::load_dataset(a.data.data, split_of(a.data), dataset_options(a.data, pre.normalize({}), a.threads)).dataset;
-    if (norm.enabled()) {
-      try {
-        s.split->set_normalization(norm);
-      } catch (const Error& e) {
-        throw Error("--data " + a.data.data + ": " + e.what());
-      }
-    }
-    if (!a.torchscript.empty() && s.class_names.empty()) s.class_names = s.split->class_names();
-  }
+  // The split, its images prepared as the model's were (normalised when made inputs).
+  if (need_split || (in != nullptr && !images))
+    s.split = data::load_dataset(a.data.data, split_of(a.data),
+                                 dataset_options(a.data, data::Preprocess(spec.preprocess()).normalize({}), a.threads))
+                  .dataset;
   if (!a.torchscript.empty()) {
-    if (images) shape = models::InputShape{image_batch.size(1), image_batch.size(2), image_batch.size(3)};
-    else shape = models::InputShape{s.split->channels(), s.split->height(), s.split->width()};
-    s.model = std::make_unique<models::TorchScriptClassifier>(a.torchscript, *shape, torchscript_options(a));
+    // Without model.json, the input shape is what the model is given.
+    if (!shape && images) shape = spec.prepared_shape(data::read_image_file(in->images.front()));
+    if (!shape) shape = models::InputShape{s.split->channels(), s.split->height(), s.split->width()};
+    for_flag("--normalize", a.normalize, [&] { spec.validate(*shape, 0, "--torchscript " + a.torchscript); });
+    auto network = std::make_unique<models::TorchScriptClassifier>(a.torchscript, *shape, torchscript_options(a));
+    // Without names of its own, the dataset's, when they are one per class.
+    if (spec.class_names().empty() && s.split && int64_t(s.split->class_names().size()) == network->num_classes())
+      spec.class_names(s.split->class_names());
+    const std::string what = a.classes.empty() ? "--torchscript " + a.torchscript : "--classes " + a.classes;
+    try {
+      s.model = std::make_unique<models::Model>(std::move(network), spec);
+    } catch (const Error& e) {
+      throw Error(what + ": " + e.what());
+    }
   }
   const models::InputShape ms = s.model->input_shape();
   if (s.split)
     GLASSBOX_CHECK(s.split->channels() == ms.channels && s.split->height() == ms.height && s.split->width() == ms.width,
                    "--data ", a.data.data, ": images are ", s.split->channels(), "x", s.split->height(), "x",
-                   s.split->width(), ", but the model takes ", ms.channels, "x", ms.height, "x", ms.width,
-                   a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : "");
+                   s.split->width(), ", but the model takes ", ms.channels, "x", ms.height, "x", ms.width, flag_hint(a));
+  s.model->to(device);
   if (images) {
-    // A gray picture for an RGB model, or the reverse: converted as PIL's convert() does.
-    if (image_batch.size(1) != ms.channels && (ms.channels == 1 || ms.channels == 3))
-      image_batch = load_image_batch(
-          in->images, data::Preprocess(s.preprocess).channels(ms.channels == 1 ? data::Channels::gray : data::Channels::rgb));
-    GLASSBOX_CHECK(image_batch.size(1) == ms.channels, in->images.front(), ": ", image_batch.size(1),
-                   " channel(s), but the model takes ", ms.channels);
-    GLASSBOX_CHECK(image_batch.size(2) == ms.height && image_batch.size(3) == ms.width, in->images.front(), ": image is ",
-                   image_batch.size(3), "x", image_batch.size(2), " after preprocessing, but the model takes ", ms.width,
-                   "x", ms.height, a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : "");
-    s.inputs.x = s.preprocess.normalize().apply(image_batch).contiguous().to(device);
+    s.inputs.x = s.model->prepare_files(in->images);
     s.inputs.labels.assign(in->images.size(), -1);
     std::set<std::string> seen;
     for (size_t i = 0; i < in->images.size(); ++i) {
@@ -244,11 +224,10 @@ Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
       GLASSBOX_CHECK(p < s.split->size(), "--index ", p, ": past the ", a.data.split, " split of ", a.data.data,
                      ", which has ", s.split->size(), " samples (0..", s.split->size() - 1, ")");
     const data::Batch b = s.split->batch(at::tensor(positions, at::kLong));
-    s.inputs.x = b.x.to(device);
+    s.inputs.x = s.model->spec().to_input(b.x).to(device);
     for (int64_t i = 0; i < b.y.size(0); ++i) s.inputs.labels.push_back(b.y[i].item<int64_t>());
     for (int64_t p : positions) s.inputs.names.push_back(std::to_string(p));
   }
-  s.model->to(device);
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include "glassbox/data/load.h"
 #include "glassbox/data/preprocess.h"
 #include "glassbox/models/classifier.h"
+#include "glassbox/models/model.h"
 #include "glassbox/models/torchscript.h"
 
 namespace CLI {
@@ -45,13 +46,17 @@ data::Split split_of(const DataArgs& args);
 struct ModelArgs {
   std::string checkpoint;
   std::string torchscript;
-  std::string normalize;  // "MEAN,STD" or "M1,M2,M3,S1,S2,S3" for TorchScript models
-  std::string classes;    // a file of class names for TorchScript models, one per line
+  // TorchScript models without a model.json beside them:
+  std::string normalize;  // "MEAN,STD" or "M1,M2,M3,S1,S2,S3"
+  std::string classes;    // a file of class names, one per line (data/class-names.h)
   DataArgs data;
   int threads = 0;
-  std::string device = "cpu";
-  int check_seconds = 300;  // --check-timeout: the contained first load and probe of a TorchScript file
-  int forward_seconds = 600;  // --forward-timeout: one forward of a TorchScript module
+  c10::Device device = c10::Device(c10::kCPU);  // parsed once, as the flag is read
+  // --check-timeout: the contained first load and probe of a TorchScript file (the library's default).
+  int check_seconds = static_cast<int>(models::TorchScriptOptions().isolation_timeout_seconds());
+  // --forward-timeout: one forward of a TorchScript module. The library sets no limit (ending the process
+  // is its host's decision); the command line, which is the host, sets one.
+  int forward_seconds = 600;
 };
 
 // The TorchScript loading options the flags ask for.
@@ -78,10 +83,8 @@ struct Inputs {
 
 // A model and what it reads.
 struct Session {
-  std::unique_ptr<models::Classifier> model;
-  data::Preprocess preprocess;               // with the normalisation: how an image becomes an input
-  std::vector<std::string> class_names;
-  std::optional<data::Dataset> split;        // --data/--split, when read
+  std::unique_ptr<models::Model> model;      // the network and its input specification
+  std::optional<data::Dataset> split;        // --data/--split, when read ([0, 1] pixels)
   Inputs inputs;                             // when asked for
 };
 

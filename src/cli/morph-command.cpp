@@ -22,11 +22,12 @@ struct MorphArgs {
   ModelArgs model;
   InputArgs inputs;
   int64_t target = -1;
-  int64_t steps = 100;
-  double step_size = 0.02;
-  std::string norm = "l2";
-  double eps = 0;
-  double stop_probability = 0.99;
+  // The library's defaults (morph.h).
+  int64_t steps = explain::MorphOptions(0).steps();
+  double step_size = explain::MorphOptions(0).step_size();
+  std::string norm = explain::morph_norm_names()[size_t(explain::MorphOptions(0).norm())];
+  double eps = explain::MorphOptions(0).eps();
+  double stop_probability = explain::MorphOptions(0).stop_probability();
   std::string out = "morph.gif";
 };
 
@@ -39,17 +40,17 @@ void run_morph(const MorphArgs& a) {
   GLASSBOX_CHECK(a.target < m.model->num_classes(), "--target ", a.target, ": out of range, the model has ",
                  m.model->num_classes(), " classes (0..", m.model->num_classes() - 1, ")");
   const at::Tensor& x = m.inputs.x;
-  const explain::MorphTrajectory t = explain::morph(*m.model, x,
+  const explain::MorphTrajectory t = explain::morph(m.model->network(), m.model->spec(), x,
                                                     explain::MorphOptions(a.target)
                                                         .steps(a.steps)
                                                         .step_size(a.step_size)
                                                         .norm(explain::parse_morph_norm(a.norm))
                                                         .eps(a.eps)
-                                                        .stop_probability(a.stop_probability)
-                                                        .normalization(m.preprocess.normalize()));
-  write_output(a.out, extension == ".gif" ? explain::render_morph_gif(t, a.target, m.class_names)
-                                               : explain::render_morph_summary(t, a.target, m.class_names));
-  const auto name = [&](int64_t c) { return terminal_text(explain::class_name(m.class_names, c)); };
+                                                        .stop_probability(a.stop_probability));
+  const std::vector<std::string>& names = m.model->spec().class_names();
+  write_output(a.out, extension == ".gif" ? explain::render_morph_gif(t, a.target, names)
+                                               : explain::render_morph_summary(t, a.target, names));
+  const auto name = [&](int64_t c) { return terminal_text(m.model->class_name(c)); };
   std::printf("morph to %s: %zu steps, sees %s -> %s, p(target) %.3f -> %.3f%s: %s\n", name(a.target).c_str(),
               t.frames.size() - 1, name(t.predicted.front()).c_str(), name(t.predicted.back()).c_str(),
               t.target_probability.front(), t.target_probability.back(), t.reached ? "" : " (not reached)", terminal_text(a.out).c_str());
@@ -66,7 +67,7 @@ Run add_morph_command(CLI::App& app) {
   add_integer(*cmd, "--steps", a->steps, 1, 100000, "at most this many steps");
   add_real(*cmd, "--step-size", a->step_size, [](double v) { return v > 0; }, "a finite number > 0",
            "per-pixel step (RMS for l2, max for linf), pixels in [0, 1]");
-  cmd->add_option("--norm", a->norm, "l2 or linf")->check(CLI::IsMember({"l2", "linf"}))->capture_default_str();
+  cmd->add_option("--norm", a->norm, "l2 or linf")->check(CLI::IsMember(explain::morph_norm_names()))->capture_default_str();
   add_real(*cmd, "--eps", a->eps, [](double v) { return v >= 0; }, "a finite number >= 0",
            "budget around the start, in --norm (0 = none)");
   add_real(*cmd, "--stop-probability", a->stop_probability, [](double v) { return v > 0 && v <= 1; },

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "distributed-flags.h"
+#include "glassbox/distributed/world.h"
 #include "flags.h"
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
@@ -29,7 +30,6 @@
 #include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/bounded-json.h"
-#include "glassbox/util/device.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
 #include "glassbox/util/terminal-text.h"
@@ -41,34 +41,35 @@ namespace {
 
 struct TrainArgs {
   DataArgs data;
-  std::string model = "linear";
-  int64_t epochs = 1;
-  int64_t batch_size = 64;
-  double lr = 0;  // 0: the architecture's default
-  std::string optimizer = "adam";
-  double momentum = 0.9;
-  uint64_t seed = 0;
-  int threads = 0;
-  std::string device = "cpu";
-  std::string data_on_device = "auto";
+  // The library's defaults (trainer.h, model-options.h, the callbacks' options).
+  std::string model = models::architecture_names().front();  // the seed's
+  int64_t epochs = train::TrainerOptions().max_epochs();
+  int64_t batch_size = train::TrainerOptions().batch_size();
+  double lr = train::TrainerOptions().learning_rate();  // 0: the architecture's default
+  std::string optimizer = train::optimizer_name(train::TrainerOptions().optimizer());
+  double momentum = train::TrainerOptions().momentum();
+  uint64_t seed = train::TrainerOptions().seed();
+  int threads = train::TrainerOptions().threads();
+  c10::Device device = train::TrainerOptions().device();
+  std::string data_on_device = train::data_residence_names()[size_t(train::TrainerOptions().data_residence())];
   std::string logdir;
   std::string summary_json;
   std::string resume;
   int64_t train_size = 0;
-  int64_t hidden = 256;
-  int64_t log_every_n_steps = 50;
+  int64_t hidden = models::ModelOptions("", {}, 2).hidden();
+  int64_t log_every_n_steps = train::TrainerOptions().log_every_n_steps();
   bool no_tensorboard = false;
   std::vector<std::string> callbacks;
   int64_t confused_top_k = 1;
-  int64_t confused_interval = 20;
-  double confused_min_logit = 5.0;
-  double confused_max_diff = 0.1;
-  double projection_factor = 3;
-  std::string attribution_method = "ig";
+  int64_t confused_interval = callbacks::ConfusedLogitOptions(1).logging_batch_interval();
+  double confused_min_logit = callbacks::ConfusedLogitOptions(1).min_logit_value();
+  double confused_max_diff = callbacks::ConfusedLogitOptions(1).max_logit_difference();
+  double projection_factor = callbacks::ConfusedLogitOptions(1).projection_factor();
+  std::string attribution_method = callbacks::AttributionCallbackOptions().method();
   int64_t probes = 8;
   int64_t morph_probes = 4;
-  int64_t morph_steps = 40;
-  int64_t conv_channels = 32;
+  int64_t morph_steps = callbacks::MorphCallbackOptions().steps();
+  int64_t conv_channels = models::ModelOptions("", {}, 2).conv_channels();
   bool normalize = false;
   bool quiet = false;
   DistributedArgs distributed;
@@ -79,32 +80,26 @@ bool wants(const TrainArgs& a, const char* callback) {
 }
 
 // The callbacks named by --callbacks; their figures go to the trainer's loggers.
-void add_callbacks(const TrainArgs& a, train::Trainer& trainer, const data::Dataset& val,
-                   const data::Normalization& normalization) {
+void add_callbacks(const TrainArgs& a, train::Trainer& trainer, const data::Dataset& val) {
   if (a.callbacks.empty()) return;  // names and --logdir were checked before any work
-  const std::vector<std::string>& names = val.class_names();  // explain::class_name covers missing ones
   if (wants(a, "confused"))
     trainer.add_callback(std::make_shared<callbacks::ConfusedLogitCallback>(
         callbacks::ConfusedLogitOptions(a.confused_top_k)
             .projection_factor(a.projection_factor)
             .min_logit_value(a.confused_min_logit)
             .logging_batch_interval(a.confused_interval)
-            .max_logit_difference(a.confused_max_diff)
-            .normalization(normalization)
-            .class_names(names)));
+            .max_logit_difference(a.confused_max_diff)));
   if (wants(a, "attribution")) {
     at::Tensor x, y;
     callbacks::first_probes(val, std::min(a.probes, val.size()), x, y);
     trainer.add_callback(std::make_shared<callbacks::AttributionCallback>(
-        callbacks::AttributionCallbackOptions().method(a.attribution_method).normalization(normalization).class_names(names),
-        x, y));
+        callbacks::AttributionCallbackOptions().method(a.attribution_method), x, y));
   }
   if (wants(a, "morph")) {
     at::Tensor x, y;
     callbacks::first_probes(val, std::min(a.morph_probes, val.size()), x, y);
     trainer.add_callback(std::make_shared<callbacks::MorphCallback>(
-        callbacks::MorphCallbackOptions().steps(a.morph_steps).normalization(normalization).class_names(names), x,
-        y));
+        callbacks::MorphCallbackOptions().steps(a.morph_steps), x, y));
   }
 }
 
@@ -126,7 +121,7 @@ void run_train(const TrainArgs& a) {
                                             .momentum(a.momentum)
                                             .seed(a.seed)
                                             .threads(a.threads)
-                                            .device(for_flag("--device", a.device, [&] { return parse_device(a.device); }))
+                                            .device(a.device)
                                             .data_residence(train::parse_data_residence(a.data_on_device))
                                             .log_every_n_steps(a.log_every_n_steps)
                                             .quiet(a.quiet);
@@ -185,19 +180,20 @@ void run_train(const TrainArgs& a) {
             .hidden(a.hidden)
             .conv_channels(a.conv_channels));
   }
-  try {
-    parts[0].set_normalization(normalization);
-    parts[1].set_normalization(normalization);
-  } catch (const Error& e) {
-    throw Error("--data " + a.data.data + ": " + e.what());
-  }
+  // How batches become inputs, and the classes' names: what callbacks draw with and checkpoints record.
+  std::vector<std::string> names = all.class_names();
+  for (int64_t c = int64_t(names.size()); c < model->num_classes(); ++c) names.push_back(std::to_string(c));
+  names.resize(size_t(model->num_classes()));
+  const models::InputSpec spec =
+      models::InputSpec().preprocess(data::Preprocess(preprocess).normalize(normalization)).class_names(names);
+  spec.validate(model->input_shape(), model->num_classes(), "--data " + a.data.data);
 
   // A layer method for the attribution callback needs a layer to work on: checked before any work.
   if (wants(a, "attribution") && explain::find_attribution_method(a.attribution_method).uses_layer())
     for_flag("--attribution-method", a.attribution_method, [&] { return explain::default_cam_layer(*model); });
 
   // 4. The other ranks, then (rank 0 only) the run directory, claimed for this run.
-  const c10::Device device = rank_device(options.device(), env);
+  const c10::Device device = distributed::rank_device(options.device(), env);
   const std::shared_ptr<distributed::Communicator> world = join_world(a.distributed, env, device);
   const bool writes = world->rank() == 0;
   std::optional<train::RunDirectory> run;
@@ -218,7 +214,7 @@ void run_train(const TrainArgs& a) {
     else if (!a.callbacks.empty())
       trainer.add_logger(std::make_shared<train::ImageFileLogger>((std::filesystem::path(a.logdir) / "figures").string()));
   }
-  add_callbacks(a, trainer, parts[1], normalization);
+  add_callbacks(a, trainer, parts[1]);
   if (!a.quiet && writes) {
     std::printf("training %s on %s (%s, %lldx%lldx%lld%s): %lld train / %lld val samples, %lld epochs",
                 terminal_text(model->name()).c_str(), terminal_text(loaded.directory).c_str(), data::format_name(loaded.format),
@@ -230,7 +226,7 @@ void run_train(const TrainArgs& a) {
     std::printf("\n");
   }
   std::fflush(stdout);
-  const train::FitResult r = trainer.fit(*model, parts[0], parts[1], resumed ? &*resumed : nullptr);
+  const train::FitResult r = trainer.fit(*model, spec, parts[0], parts[1], resumed ? &*resumed : nullptr);
   if (!writes) return;
 
   std::printf("val_loss %.4f  val_acc %.4f  seconds %.2f  samples/s %.0f  checkpoint %s\n", r.val_loss, r.val_acc,
@@ -255,26 +251,29 @@ Run add_train_command(CLI::App& app) {
   const auto positive = [](double v) { return v > 0; };
   const auto any = [](double) { return true; };
   add_data_options(*cmd, a->data, false);
-  cmd->add_option("--model", a->model, "linear (the seed's), logreg, mlp or cnn")
-      ->check(CLI::IsMember({"linear", "logreg", "mlp", "cnn"}))
+  std::string architectures = "the architecture:";
+  for (const models::ArchitectureInfo& arch : models::architectures())
+    architectures += std::string("\n  ") + arch.name + ": " + arch.help;
+  cmd->add_option("--model", a->model, architectures)
+      ->check(CLI::IsMember(models::architecture_names()))
       ->capture_default_str();
   add_integer(*cmd, "--epochs", a->epochs, 1, 1000000, "epochs to train (in total, when resuming)");
   add_integer(*cmd, "--batch-size", a->batch_size, 1, 1 << 20, "training batch size");
   add_real(*cmd, "--lr", a->lr, [](double v) { return v > 0 && v <= 10; }, "a learning rate in (0, 10]",
            "learning rate")
-      ->default_str("0.005 for linear and logreg, 0.001 for mlp and cnn");
+      ->default_str("the architecture's (--model)");
   cmd->add_option("--optimizer", a->optimizer, "adam or sgd (with --momentum)")
-      ->check(CLI::IsMember({"adam", "sgd"}))
+      ->check(CLI::IsMember(train::optimizer_names()))
       ->capture_default_str();
   add_real(*cmd, "--momentum", a->momentum, [](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)",
            "sgd momentum");
   add_unsigned(*cmd, "--seed", a->seed, "seed for initialisation, the split and shuffling");
   add_integer(*cmd, "--threads", a->threads, 0, max_threads(), "compute threads (0 = one per core)");
-  cmd->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  add_device(*cmd, "--device", a->device, "cpu or cuda[:N]");
   cmd->add_option("--data-on-device", a->data_on_device,
                   "with --device cuda: keep the images on the GPU and make batches there (auto: when they take at most "
                   "1 GiB; on; off)")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->check(CLI::IsMember(train::data_residence_names()))
       ->capture_default_str();
   cmd->add_option("--logdir", a->logdir, "run directory: TensorBoard events, metrics.csv and checkpoints/ "
                                           "(none written without it); one run at a time");

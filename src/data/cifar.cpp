@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "glassbox/data/class-names.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
 
@@ -19,20 +20,6 @@ constexpr int64_t kPixels = 3 * 32 * 32;
 bool is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
-}
-
-std::vector<std::string> read_names(const fs::path& path, size_t expected) {
-  std::vector<std::string> names;
-  const std::string text = read_file(path.string(), 1 << 20);
-  for (size_t start = 0; start < text.size();) {
-    const size_t end = std::min(text.find('\n', start), text.size());
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) names.push_back(printable_excerpt(line, 256));
-  }
-  GLASSBOX_CHECK(names.size() == expected, path.string(), ": ", names.size(), " class names, expected ", expected);
-  return names;
 }
 
 }  // namespace
@@ -84,7 +71,7 @@ Dataset load_cifar(const std::string& dir, CifarKind kind, Split split) {
     }
   }
   const fs::path names = d / (ten ? "batches.meta.txt" : "fine_label_names.txt");
-  return Dataset(images, labels, classes, is_file(names) ? read_names(names, static_cast<size_t>(classes)) : std::vector<std::string>{});
+  return Dataset(images, labels, classes, is_file(names) ? read_class_names(names.string(), static_cast<size_t>(classes)) : std::vector<std::string>{});
 }
 
 }  // namespace glassbox::data

@@ -32,6 +32,11 @@ at::Tensor Normalization::apply(const at::Tensor& x) const {
   return (x - channel_tensor(mean, c).to(x.device())) / channel_tensor(std, c).to(x.device());
 }
 
+void Normalization::tensors(int64_t channels, const c10::Device& device, at::Tensor& m, at::Tensor& s) const {
+  m = channel_tensor(mean, channels).to(device);
+  s = channel_tensor(std, channels).to(device);
+}
+
 at::Tensor Normalization::invert(const at::Tensor& x) const {
   if (!enabled()) return x;
   const int64_t c = x.size(1);
@@ -111,18 +116,6 @@ at::Tensor Dataset::raw(const at::Tensor& positions) const {
 
 int64_t Dataset::size() const { return indices_.defined() ? indices_.numel() : labels_.numel(); }
 
-void Dataset::set_normalization(Normalization n) {
-  n.validate(channels());
-  normalization_ = std::move(n);
-  // Made once, where the batches are made: not rebuilt and copied for every batch.
-  if (normalization_.enabled()) {
-    normalization_mean_ = channel_tensor(normalization_.mean, channels()).to(device());
-    normalization_std_ = channel_tensor(normalization_.std, channels()).to(device());
-  } else {
-    normalization_mean_ = normalization_std_ = at::Tensor();
-  }
-}
-
 c10::Device Dataset::device() const { return in_memory() ? images_.device() : c10::Device(c10::kCPU); }
 
 Dataset Dataset::to(c10::Device device) const {
@@ -133,7 +126,6 @@ Dataset Dataset::to(c10::Device device) const {
   out.images_ = images().to(device);
   out.labels_ = labels().to(device);
   out.indices_ = at::Tensor();
-  out.set_normalization(normalization_);
   return out;
 }
 
@@ -152,7 +144,6 @@ Batch Dataset::batch_on_device(const at::Tensor& positions) const {
   // The CPU path's conversion (ToTensor's: a float divided by 255), so that batches agree to the bit.
   b.x = images_.index_select(0, rows).to(at::kFloat).div_(255.0f);
   b.y = labels_.index_select(0, rows);
-  if (normalization_.enabled()) b.x = b.x.sub_(normalization_mean_).div_(normalization_std_);
   return b;
 }
 
@@ -162,8 +153,7 @@ Batch Dataset::batch(const at::Tensor& positions) const {
   if (!in_memory()) {
     b.x = raw(positions).to(at::kFloat).div_(255.0f);  // as the in-memory path converts, to the last bit
     b.y = labels_.index_select(0, at::tensor(rows_of(positions), at::kLong));
-    if (normalization_.enabled()) b.x = b.x.sub_(normalization_mean_).div_(normalization_std_);
-    return b;
+      return b;
   }
   const std::vector<int64_t> rows = rows_of(positions);
   const int64_t count = static_cast<int64_t>(rows.size()), sample = channels() * height() * width();
@@ -191,7 +181,6 @@ Batch Dataset::batch(const at::Tensor& positions) const {
     for (int64_t k = 0; k < sample; ++k) dst[k] = static_cast<float>(src[k]) / 255.0f;
     y[i] = all_labels[rows[i]];
   }
-  if (normalization_.enabled()) b.x = b.x.sub_(normalization_mean_).div_(normalization_std_);
   return b;
 }
 

@@ -65,9 +65,9 @@ DecodedImage prepared(const std::string& path, const Preprocess& preprocess) {
 void check_shape(const DecodedImage& im, const std::string& path, int channels, int height, int width,
                  const std::string& first) {
   GLASSBOX_CHECK(im.channels == channels, path, ": ", im.channels == 1 ? "gray" : "RGB", ", but ", first, " is ",
-                 channels == 1 ? "gray" : "RGB", "; give --channels rgb or --channels gray to make them one kind");
+                 channels == 1 ? "gray" : "RGB", "; convert them (preprocess channels rgb or gray) to make them one kind");
   GLASSBOX_CHECK(im.height == height && im.width == width, path, ": ", im.width, "x", im.height, " after preprocessing, but ",
-                 first, " is ", width, "x", height, "; give --resize and --crop (or --preprocess) to make them one size");
+                 first, " is ", width, "x", height, "; a resize and a crop make them one size");
 }
 
 // HWC (decoded) to CHW (a tensor's layout).
@@ -171,7 +171,7 @@ Dataset load_image_folder(const std::string& root, const ImageLoadOptions& optio
     DecodedImage shape{info.width, info.height, info.channels, {}};
     if (pre.channels() != Channels::keep) shape.channels = pre.channels() == Channels::gray ? 1 : 3;
     GLASSBOX_CHECK(shape.channels == c, path, ": ", shape.channels == 1 ? "gray" : "RGB", ", but ", index.files.front(),
-                   " is ", c == 1 ? "gray" : "RGB", "; give --channels rgb or --channels gray to make them one kind");
+                   " is ", c == 1 ? "gray" : "RGB", "; convert them (preprocess channels rgb or gray) to make them one kind");
     if (pre.resize() > 0) resized_shape(info.width, info.height, pre.resize(), shape.width, shape.height);
     if (pre.crop() > 0) shape.width = shape.height = pre.crop();
     check_shape(shape, path, c, h, w, index.files.front());

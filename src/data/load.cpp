@@ -74,7 +74,7 @@ Dataset preprocess_in_memory(const Dataset& d, const Preprocess& pre, int thread
 
 LoadedDataset load_dataset(const std::string& name_or_path, Split split, const DatasetOptions& options) {
   const Preprocess& pre = options.preprocess();
-  pre.validate("preprocess");
+  Preprocess(pre).normalize({}).validate("preprocess");
   const fs::path dir = resolve_dataset_dir(name_or_path);
   LoadedDataset out;
   const std::string prefix = split == Split::train ? "train" : "t10k";
@@ -96,14 +96,6 @@ LoadedDataset load_dataset(const std::string& name_or_path, Split split, const D
   }
   if (out.format != DataFormat::image_folder && pre.changes_images())
     out.dataset = preprocess_in_memory(out.dataset, pre, options.threads(), out.directory);
-  out.dataset.set_preprocess(pre);
-  if (pre.normalize().enabled()) {
-    try {
-      out.dataset.set_normalization(pre.normalize());
-    } catch (const Error& e) {
-      throw Error(out.directory + ": " + e.what());
-    }
-  }
   return out;
 }
 

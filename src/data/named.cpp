@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "glassbox/data/class-names.h"
 #include "glassbox/data/idx.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
@@ -21,52 +22,6 @@ std::string find_idx(const fs::path& dir, const std::string& stem) {
     if (fs::exists(p)) return p.string();
   }
   throw Error(dir.string() + ": no " + stem + " or " + stem + ".gz (expected an IDX dataset directory)");
-}
-
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
-    for (size_t k = 1; k < n; ++k) {
-      const unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d >> 6) != 0x2) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n;
-  }
-  return true;
-}
-
-// classes.txt: one UTF-8 name per line (blank lines skipped); none when the file is absent.
-std::vector<std::string> read_class_names(const fs::path& dir) {
-  std::vector<std::string> names;
-  const fs::path path = dir / "classes.txt";
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return names;
-  const std::string text = read_file(path.string(), 1 << 24);
-  size_t line_no = 0, start = 0;
-  while (start < text.size()) {
-    const size_t end = std::min(text.find('\n', start), text.size());
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    GLASSBOX_CHECK(valid_utf8(line), path.string(), ": line ", line_no, " is not UTF-8 text ('",
-                   printable_excerpt(line), "'); save it as UTF-8");
-    GLASSBOX_CHECK(line.size() <= 1024, path.string(), ": line ", line_no, " is ", line.size(),
-                   " bytes long, expected a class name of at most 1024");
-    names.push_back(line);
-  }
-  GLASSBOX_CHECK(!names.empty(), path.string(), ": no class names (one per line expected)");
-  return names;
 }
 
 }  // namespace
@@ -95,7 +50,8 @@ Dataset load_idx_dataset(const std::string& name_or_path, Split split) {
   const std::string labels_path = find_idx(dir, prefix + "-labels-idx1-ubyte");
   IdxArray images = read_idx_file(images_path, IdxKind::images);
   const IdxArray labels = read_idx_file(labels_path, IdxKind::labels);
-  std::vector<std::string> names = read_class_names(dir);
+  std::vector<std::string> names;
+  if (std::error_code ec; fs::exists(dir / "classes.txt", ec)) names = read_class_names((dir / "classes.txt").string());
   const int64_t classes = validate_labels(images, images_path, labels, labels_path,
                                           static_cast<int64_t>(names.size()));
   if (names.empty()) {

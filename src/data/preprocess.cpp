@@ -5,6 +5,8 @@
 
 namespace glassbox::data {
 
+std::vector<std::string> channels_names() { return {"keep", "gray", "rgb"}; }
+
 const char* channels_name(Channels c) {
   switch (c) {
     case Channels::keep: return "keep";

@@ -46,9 +46,9 @@ std::string join_failure(const std::exception& e, const ProcessGroupOptions& o) 
   const bool tcp = o.rendezvous().kind() == RendezvousKind::tcp;
   if (tcp && text.find("Address already in use") != std::string::npos)
     return "port " + std::to_string(o.rendezvous().master_port()) + " is in use on this machine; expected a free "
-           "port (MASTER_PORT, --master-port)";
+           "port (MASTER_PORT)";
   if (tcp && text.find("timed out") != std::string::npos)
-    return fmt::format("no rank 0 answered within {:g} s", double(o.timeout().count()) / 1000) + "; expected rank 0 to serve the rendezvous there (MASTER_ADDR, MASTER_PORT, --dist-timeout)";
+    return fmt::format("no rank 0 answered within {:g} s", double(o.timeout().count()) / 1000) + "; expected rank 0 to serve the rendezvous there (MASTER_ADDR, MASTER_PORT; the timeout)";
   return text;
 }
 

@@ -6,13 +6,15 @@
 
 namespace glassbox::explain {
 
+std::vector<std::string> attribution_sign_names() { return {"auto", "all", "positive", "negative", "absolute_value"}; }
+
 AttributionSign parse_attribution_sign(const std::string& name) {
   if (name == "auto") return AttributionSign::automatic;
   if (name == "all") return AttributionSign::all;
   if (name == "positive") return AttributionSign::positive;
   if (name == "negative") return AttributionSign::negative;
   if (name == "absolute_value") return AttributionSign::absolute_value;
-  throw Error("sign '" + printable_excerpt(name) + "': expected auto, all, positive, negative or absolute_value");
+  throw Error::about("sign", name, "expected auto, all, positive, negative or absolute_value");
 }
 
 const char* attribution_sign_name(AttributionSign sign) {

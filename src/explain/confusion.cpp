@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "glassbox/distributed/communicator.h"
+#include "glassbox/distributed/world.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::explain {
@@ -36,11 +37,13 @@ at::Tensor gradients_vanished(const at::Tensor& gradients) {
   return at::logical_or(at::logical_not(at::isfinite(flat).all(1)), flat.abs().amax(1) == 0);
 }
 
+std::vector<std::string> rank_by_names() { return {"gap", "margin", "entropy"}; }
+
 RankBy parse_rank_by(const std::string& name) {
   if (name == "gap") return RankBy::gap;
   if (name == "margin") return RankBy::margin;
   if (name == "entropy") return RankBy::entropy;
-  throw Error("rank_by '" + printable_excerpt(name) + "': expected gap, margin or entropy");
+  throw Error::about("rank_by", name, "expected gap, margin or entropy");
 }
 
 const char* rank_by_name(RankBy by) {
@@ -54,54 +57,37 @@ const char* rank_by_name(RankBy by) {
 
 namespace {
 
-// The model's logits for `data` ([N, K], in dataset order) over a world of ranks: the dataset is cut
-// into the batches one process would run, and rank r runs batches r, r + W, r + 2W, ...; the same
-// batches give the same logits to the bit, whichever rank ran them.
-at::Tensor sharded_logits(models::Classifier& model, const data::Dataset& d, int64_t batch_size,
-                          distributed::Communicator& world) {
-  const int64_t n = d.size(), K = model.num_classes(), W = world.world_size();
-  const int64_t batches = (n + batch_size - 1) / batch_size;
-  std::vector<at::Tensor> chunks;
-  {
-    models::EvalModeGuard eval(model);
-    torch::autograd::AutoGradMode no_grad(false);
-    const c10::Device device = models::device_of(model);
-    for (int64_t b = world.rank(); b < batches; b += W) {
-      const data::Batch batch = d.batch(b * batch_size, std::min(n, (b + 1) * batch_size));
-      chunks.push_back(model.forward(batch.x.to(device)).to(at::kCPU).to(at::kFloat));
-      GLASSBOX_CHECK(chunks.back().dim() == 2 && chunks.back().size(1) == K, model.name(), ": logits ",
-                     chunks.back().sizes(), ", expected [B, ", K, "]");
-    }
-  }
-  const at::Tensor mine = chunks.empty() ? at::empty({0, K}, at::kFloat) : at::cat(chunks);
-  const at::Tensor gathered = distributed::all_gather_rows(world, mine, "mining logits");
-  if (W == 1) return gathered;
-  // The gathered rows are in rank order; put each batch back in its place.
-  std::vector<at::Tensor> in_order(static_cast<size_t>(batches));
-  int64_t offset = 0;
-  for (int64_t r = 0; r < W; ++r)
-    for (int64_t b = r; b < batches; b += W) {
-      const int64_t rows = std::min(n, (b + 1) * batch_size) - b * batch_size;
-      in_order[static_cast<size_t>(b)] = gathered.narrow(0, offset, rows);
-      offset += rows;
-    }
-  return at::cat(in_order);
+// The model's logits for `data` ([N, K], in dataset order) over a world of ranks (sharded_rows: the
+// batches one process would run, spread over the ranks, so that the same batches give the same logits
+// to the bit, whichever rank ran them).
+at::Tensor sharded_logits(models::Classifier& model, const models::InputSpec& spec, const data::Dataset& d,
+                          int64_t batch_size, distributed::Communicator& world) {
+  const int64_t K = model.num_classes();
+  models::EvalModeGuard eval(model);
+  torch::autograd::AutoGradMode no_grad(false);
+  const c10::Device device = models::device_of(model);
+  return distributed::sharded_rows(world, d.size(), batch_size, [&](int64_t begin, int64_t end) {
+    const at::Tensor logits = model.forward(spec.to_input(d.batch(begin, end).x).to(device)).to(at::kCPU).to(at::kFloat);
+    GLASSBOX_CHECK(logits.dim() == 2 && logits.size(1) == K, model.name(), ": logits ", logits.sizes(), ", expected [B, ", K, "]");
+    return logits;
+  }, "mining logits");
 }
 
 }  // namespace
 
-MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, const MiningOptions& o) {
-  return mine_confusion(model, d, o, *distributed::single_process());
+MiningResult mine_confusion(models::Classifier& model, const models::InputSpec& spec, const data::Dataset& d,
+                            const MiningOptions& o) {
+  return mine_confusion(model, spec, d, o, *distributed::single_process());
 }
 
-MiningResult mine_confusion(models::Classifier& model, const data::Dataset& d, const MiningOptions& o,
-                            distributed::Communicator& world) {
+MiningResult mine_confusion(models::Classifier& model, const models::InputSpec& spec, const data::Dataset& d,
+                            const MiningOptions& o, distributed::Communicator& world) {
   const RankBy by = o.rank_by();
   GLASSBOX_CHECK(o.top() >= 0, "top ", o.top(), ": expected >= 0");
   GLASSBOX_CHECK(o.batch_size() >= 1, "batch_size ", o.batch_size(), ": expected >= 1");
   GLASSBOX_CHECK(d.size() > 0, "confusion mining: empty dataset");
   const int64_t n = d.size(), K = model.num_classes();
-  const at::Tensor logits = sharded_logits(model, d, o.batch_size(), world).to(at::kDouble);
+  const at::Tensor logits = sharded_logits(model, spec, d, o.batch_size(), world).to(at::kDouble);
   GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf)");
   const at::Tensor probs = at::softmax(logits, 1);
   const auto top_l = at::topk(logits, 2, 1);

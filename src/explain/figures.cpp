@@ -57,12 +57,12 @@ render::Plane signed_plane(const at::Tensor& gradient) {
   return to_plane(g);
 }
 
-std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model, const at::Tensor& x,
-                                                       const at::Tensor& labels, const at::Tensor& class_a,
-                                                       const at::Tensor& class_b, double k,
-                                                       const data::Normalization& normalization,
-                                                       const std::vector<std::string>& class_names, Score score,
-                                                       bool skip_vanished) {
+std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model, const models::InputSpec& spec,
+                                                       const at::Tensor& x, const at::Tensor& labels,
+                                                       const at::Tensor& class_a, const at::Tensor& class_b, double k,
+                                                       Score score, bool skip_vanished) {
+  const data::Normalization& normalization = spec.normalization();
+  const std::vector<std::string>& class_names = spec.class_names();
   const int64_t B = x.size(0);
   std::vector<ConfusionFigureData> out;
   if (B == 0) return out;
@@ -159,6 +159,33 @@ std::string render_confusion_figure(const ConfusionFigureData& d, int panel_size
     fig.at(1, 3) = cam_panel(d.x, d.cam_b, d.cam_method + " for " + b);
   }
   return fig.to_png();
+}
+
+std::vector<AttributionFigureData> attribution_figure_data(const models::Model& model, const at::Tensor& x,
+                                                           const at::Tensor& attributions, const at::Tensor& targets,
+                                                           const std::string& method, const std::vector<int64_t>& labels) {
+  const int64_t B = x.size(0);
+  GLASSBOX_CHECK(attributions.size(0) == B && targets.numel() == B && (labels.empty() || int64_t(labels.size()) == B),
+                 "attribution figures: ", B, " inputs, ", attributions.size(0), " attributions, ", targets.numel(),
+                 " targets and ", labels.size(), " labels; expected one of each per input");
+  const at::Tensor probs = at::softmax(model.predict(x).to(at::kDouble), 1).to(at::kCPU);
+  const at::Tensor display = model.to_display(x.detach()).to(at::kCPU);
+  const at::Tensor shown = attribution_over_input(attributions.detach().to(at::kCPU), display);
+  const at::Tensor t = targets.to(at::kCPU);
+  std::vector<AttributionFigureData> out(static_cast<size_t>(B));
+  for (int64_t i = 0; i < B; ++i) {
+    AttributionFigureData& d = out[size_t(i)];
+    d.x = display[i];
+    d.attribution = shown[i];
+    d.method = method;
+    d.label = labels.empty() ? -1 : labels[size_t(i)];
+    d.target = t[i].item<int64_t>();
+    d.target_probability = probs[i][d.target].item<double>();
+    d.predicted = probs[i].argmax().item<int64_t>();
+    d.predicted_probability = probs[i][d.predicted].item<double>();
+    d.class_names = model.spec().class_names();
+  }
+  return out;
 }
 
 std::string render_attribution_figure(const AttributionFigureData& d, const AttributionFigureOptions& o) {

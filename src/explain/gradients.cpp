@@ -8,11 +8,13 @@
 
 namespace glassbox::explain {
 
+std::vector<std::string> score_names() { return {"logit", "log_softmax", "probability"}; }
+
 Score parse_score(const std::string& name) {
   if (name == "logit") return Score::logit;
   if (name == "log_softmax") return Score::log_softmax;
   if (name == "probability") return Score::probability;
-  throw Error("score '" + printable_excerpt(name) + "': expected logit, log_softmax or probability");
+  throw Error::about("score", name, "expected logit, log_softmax or probability");
 }
 
 at::Tensor target_scores(const at::Tensor& logits, const at::Tensor& targets, Score score) {

@@ -27,7 +27,7 @@ std::string default_cam_layer(models::Classifier& model) {
     if (!candidate(found.substr(0, dot), &inner->shape)) break;
     found = found.substr(0, dot);
   }
-  GLASSBOX_CHECK(!found.empty(), "layer: the model ", model.name(),
+  GLASSBOX_CHECK_PARAM(!found.empty(), "layer", "", "the model ", model.name(),
                  " has no layer whose output is N x C x H x W with H, W > 1, which CAM methods need (its layers: ",
                  printable_excerpt(models::layer_names(model.layers()), 300), ")");
   return found;
@@ -50,22 +50,19 @@ LayerActivation layer_activation(models::Classifier& model, const at::Tensor& x,
   out.activation = f.activation.detach();
   // The model's last layer, when its output has the logits' shape, is the output layer itself.
   const std::vector<models::LayerInfo> layers = model.layers();
-  GLASSBOX_CHECK(!(f.activation.sizes() == f.logits.sizes() && !layers.empty() && layers.back().name == layer), "layer '",
-                 printable_excerpt(layer, 80), "': it is the output layer (its output is the logits ",
+  GLASSBOX_CHECK_PARAM(!(f.activation.sizes() == f.logits.sizes() && !layers.empty() && layers.back().name == layer), "layer", layer, "it is the output layer (its output is the logits ",
                  f.activation.sizes(), "): layer attributions need a layer before it");
   if (!with_gradients) return out;
   const at::Tensor scores = target_scores(f.logits, targets, score);
   // Summing is exact: sample i's score depends only on its own activation (eval mode, no batch coupling).
   out.gradients = torch::autograd::grad({scores.sum()}, {f.activation}, {}, /*retain_graph=*/false,
                                         /*create_graph=*/false, /*allow_unused=*/true)[0];
-  GLASSBOX_CHECK(out.gradients.defined(), "layer '", printable_excerpt(layer, 80),
-                 "': the class scores do not depend on it (a layer after the logits, or one whose output is unused)");
+  GLASSBOX_CHECK_PARAM(out.gradients.defined(), "layer", layer, "the class scores do not depend on it (a layer after the logits, or one whose output is unused)");
   return out;
 }
 
 void check_cam_activation(const at::Tensor& a, const std::string& layer) {
-  GLASSBOX_CHECK(a.dim() == 4 && a.size(2) >= 1 && a.size(3) >= 1, "layer '", printable_excerpt(layer, 80),
-                 "': its output is ", a.sizes(), ", but CAM methods need N x C x H x W");
+  GLASSBOX_CHECK_PARAM(a.dim() == 4 && a.size(2) >= 1 && a.size(3) >= 1, "layer", layer, "its output is ", a.sizes(), ", but CAM methods need N x C x H x W");
 }
 
 at::Tensor finish_cam(at::Tensor cam, const at::Tensor& x, const LayerOptions& o) {

@@ -10,10 +10,12 @@
 
 namespace glassbox::explain {
 
+std::vector<std::string> morph_norm_names() { return {"l2", "linf"}; }
+
 MorphNorm parse_morph_norm(const std::string& name) {
   if (name == "l2") return MorphNorm::l2;
   if (name == "linf") return MorphNorm::linf;
-  throw Error("norm '" + printable_excerpt(name) + "': expected l2 or linf");
+  throw Error::about("norm", name, "expected l2 or linf");
 }
 
 at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k, const data::Normalization& normalization,
@@ -25,7 +27,7 @@ at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k, c
   return normalization.apply((pixels + k * step).clamp(pixel_min, pixel_max));
 }
 
-MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const MorphOptions& o) {
+MorphTrajectory morph(models::Classifier& model, const models::InputSpec& spec, const at::Tensor& x, const MorphOptions& o) {
   GLASSBOX_CHECK(x.dim() == 4 && x.size(0) == 1, "morph: expected one sample [1, C, H, W], got ", x.sizes());
   GLASSBOX_CHECK(o.target() >= 0 && o.target() < model.num_classes(), "target ", o.target(),
                  ": out of range, the model has ", model.num_classes(), " classes (0..", model.num_classes() - 1, ")");
@@ -33,7 +35,7 @@ MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const Morp
   GLASSBOX_CHECK(o.step_size() > 0 && std::isfinite(o.step_size()), "step_size ", o.step_size(), ": expected > 0");
   GLASSBOX_CHECK(o.eps() >= 0 && std::isfinite(o.eps()), "eps ", o.eps(), ": expected >= 0");
   GLASSBOX_CHECK(o.pixel_min() < o.pixel_max(), "pixel range ", o.pixel_min(), "..", o.pixel_max(), " is empty");
-  const data::Normalization& norm = o.normalization();
+  const data::Normalization& norm = spec.normalization();
   const at::Tensor targets = at::full({1}, o.target(), x.options().dtype(at::kLong));
   const at::Tensor start = norm.invert(x.detach());  // work in unnormalised pixels
   at::Tensor pixels = start.clone();

@@ -116,7 +116,7 @@ at::Tensor ModuleClassifier::forward_replacing_layer(const at::Tensor& x, const 
   const Tap tap = [&](const char* name, const at::Tensor& t) {
     if (layer != name) return t;
     found = true;
-    GLASSBOX_CHECK(value.sizes() == t.sizes(), "layer '", printable_excerpt(layer), "': replacement ", value.sizes(),
+    GLASSBOX_CHECK_PARAM(value.sizes() == t.sizes(), "layer", layer, "replacement ", value.sizes(),
                    ", expected its activation's shape ", t.sizes());
     return value;
   };
@@ -126,7 +126,7 @@ at::Tensor ModuleClassifier::forward_replacing_layer(const at::Tensor& x, const 
 }
 
 void ModuleClassifier::throw_no_such_layer(const std::string& layer) {
-  throw Error("layer '" + printable_excerpt(layer) + "': the " + options_.architecture() + " model has no such layer (" +
+  throw Error::about("layer", layer, "the " + options_.architecture() + " model has no such layer (" +
               layer_names(layers()) + ")");
 }
 

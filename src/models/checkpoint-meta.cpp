@@ -4,7 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "glassbox/data/class-names.h"
 #include "glassbox/util/bounded-json.h"
+#include "glassbox/util/json-fields.h"
+#include "glassbox/models/spec-json.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::models {
@@ -12,69 +15,11 @@ namespace {
 
 constexpr const char* kFormat1 = "glassbox-checkpoint-1";
 constexpr const char* kFormat2 = "glassbox-checkpoint-2";
-constexpr size_t kMaxName = 1024;
 constexpr size_t kMaxMetrics = 256;
 
 using Json = nlohmann::json;
-
-// Typed, range-checked access to one field of untrusted metadata.
-class Fields {
- public:
-  Fields(const Json& object, std::string where) : j_(object), where_(std::move(where)) {
-    GLASSBOX_CHECK(j_.is_object(), where_, ": expected an object, found ", describe_json(j_));
-  }
-  const Json& at(const char* key) const {
-    const auto it = j_.find(key);
-    GLASSBOX_CHECK(it != j_.end(), where_, ": no '", key, "'");
-    return *it;
-  }
-  bool has(const char* key) const { return j_.contains(key); }
-  int64_t integer(const char* key, int64_t lo, int64_t hi) const {
-    const Json& v = at(key);
-    // is_number_integer: a float such as 1e30 must not be cast to an integer (undefined behaviour).
-    GLASSBOX_CHECK(v.is_number_integer(), where_, ": '", key, "' is ", describe_json(v), ", expected an integer");
-    if (v.is_number_unsigned())
-      GLASSBOX_CHECK(v.get<uint64_t>() <= static_cast<uint64_t>(hi), where_, ": '", key, "' is ", v.get<uint64_t>(),
-                     ", expected ", lo, "..", hi);
-    const int64_t x = v.get<int64_t>();
-    GLASSBOX_CHECK(x >= lo && x <= hi, where_, ": '", key, "' is ", x, ", expected ", lo, "..", hi);
-    return x;
-  }
-  uint64_t unsigned_integer(const char* key) const {
-    const Json& v = at(key);
-    GLASSBOX_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0), where_, ": '", key,
-                   "' is ", describe_json(v), ", expected an unsigned integer");
-    return v.get<uint64_t>();
-  }
-  double number(const char* key) const {
-    const Json& v = at(key);
-    GLASSBOX_CHECK(v.is_number(), where_, ": '", key, "' is ", describe_json(v), ", expected a number");
-    return v.get<double>();
-  }
-  std::string string(const char* key, size_t max_bytes = kMaxName) const { return text(at(key), key, max_bytes); }
-  std::string text(const Json& v, const std::string& what, size_t max_bytes = kMaxName) const {
-    GLASSBOX_CHECK(v.is_string(), where_, ": '", what, "' is ", describe_json(v), ", expected a string");
-    const std::string& s = v.get_ref<const std::string&>();
-    GLASSBOX_CHECK(s.size() <= max_bytes, where_, ": '", what, "' is a string of ", s.size(), " bytes, expected at most ",
-                   max_bytes);
-    return s;
-  }
-  std::vector<double> numbers(const Json& v, const std::string& what, size_t max_count) const {
-    GLASSBOX_CHECK(v.is_array() && v.size() <= max_count, where_, ": '", what, "' is ", describe_json(v),
-                   ", expected at most ", max_count, " numbers");
-    std::vector<double> out;
-    for (const Json& x : v) {
-      GLASSBOX_CHECK(x.is_number(), where_, ": '", what, "' holds ", describe_json(x), ", expected numbers");
-      out.push_back(x.get<double>());
-    }
-    return out;
-  }
-  const std::string& where() const { return where_; }
-
- private:
-  const Json& j_;
-  std::string where_;
-};
+using glassbox::JsonFields;
+using Fields = JsonFields;
 
 Json model_json(const ModelOptions& o) {
   return {{"architecture", o.architecture()},
@@ -106,15 +51,37 @@ ModelOptions model_from(const Fields& f) {
 
 }  // namespace
 
+Json preprocess_json(const data::Preprocess& p) {
+  return {{"channels", data::channels_name(p.channels())}, {"resize", p.resize()}, {"crop", p.crop()}};
+}
+
+Json normalization_json(const data::Normalization& n) { return {{"mean", n.mean}, {"std", n.std}}; }
+
+data::Preprocess preprocess_from_json(const Fields& pre) {
+  const std::string channels = pre.string("channels", 8);
+  GLASSBOX_CHECK(channels == "keep" || channels == "gray" || channels == "rgb", pre.where(), ": channels '",
+                 printable_excerpt(channels), "', expected keep, gray or rgb");
+  return data::Preprocess()
+      .channels(channels == "gray" ? data::Channels::gray : channels == "rgb" ? data::Channels::rgb : data::Channels::keep)
+      .resize(static_cast<int>(pre.integer("resize", 0, 1 << 15)))
+      .crop(static_cast<int>(pre.integer("crop", 0, 1 << 15)));
+}
+
+data::Normalization normalization_from_json(const Fields& norm, int64_t channels) {
+  data::Normalization n;
+  n.mean = norm.numbers(norm.at("mean"), "mean", 4096);
+  n.std = norm.numbers(norm.at("std"), "std", 4096);
+  n.validate(channels, norm.where());
+  return n;
+}
+
 std::string CheckpointMeta::to_json() const {
   Json j;
   j["format"] = kFormat2;
   j["model"] = model_json(model);
   j["class_names"] = class_names;
-  j["normalization"] = {{"mean", normalization.mean}, {"std", normalization.std}};
-  j["preprocess"] = {{"channels", data::channels_name(preprocess.channels())},
-                     {"resize", preprocess.resize()},
-                     {"crop", preprocess.crop()}};
+  j["normalization"] = normalization_json(normalization);
+  j["preprocess"] = preprocess_json(preprocess);
   j["epoch"] = epoch;
   j["global_step"] = global_step;
   Json m = Json::object();
@@ -143,21 +110,13 @@ CheckpointMeta CheckpointMeta::from_json(std::string_view text, const std::strin
   const Json& names = f.at("class_names");
   GLASSBOX_CHECK(names.is_array() && int64_t(names.size()) == m.model.num_classes(), where, ": 'class_names' is ",
                  describe_json(names), ", expected ", m.model.num_classes(), " names");
-  for (const Json& n : names) m.class_names.push_back(f.text(n, "class_names"));
-  const Fields norm(f.at("normalization"), where + " normalization");
-  m.normalization.mean = norm.numbers(norm.at("mean"), "mean", 4096);
-  m.normalization.std = norm.numbers(norm.at("std"), "std", 4096);
-  m.normalization.validate(m.model.shape().channels, where + " normalization");
-  if (f.has("preprocess")) {  // absent before images could be resized
-    const Fields pre(f.at("preprocess"), where + " preprocess");
-    const std::string channels = pre.string("channels", 8);
-    GLASSBOX_CHECK(channels == "keep" || channels == "gray" || channels == "rgb", pre.where(), ": channels '",
-                   printable_excerpt(channels), "', expected keep, gray or rgb");
-    m.preprocess.channels(channels == "gray" ? data::Channels::gray : channels == "rgb" ? data::Channels::rgb
-                                                                                     : data::Channels::keep)
-        .resize(static_cast<int>(pre.integer("resize", 0, 1 << 15)))
-        .crop(static_cast<int>(pre.integer("crop", 0, 1 << 15)));
+  for (const Json& n : names) {
+    m.class_names.push_back(f.text(n, "class_names"));
+    data::validate_class_name(m.class_names.back(), where + " class_names");  // the rule every reader keeps
   }
+  m.normalization = normalization_from_json(Fields(f.at("normalization"), where + " normalization"), m.model.shape().channels);
+  if (f.has("preprocess"))  // absent before images could be resized
+    m.preprocess = preprocess_from_json(Fields(f.at("preprocess"), where + " preprocess"));
   // What images become at the input: a crop of C gives C x C, a resize without a crop makes the shorter
   // side R. Checked against the input shape here, so that a file claiming `resize 32768` is refused
   // before any image is resized to it.

@@ -5,11 +5,11 @@
 namespace glassbox::models {
 
 LayerForward Classifier::forward_with_layer(const at::Tensor&, const std::string& layer) {
-  throw Error("layer '" + printable_excerpt(layer) + "': the model " + name() + " has no named layers");
+  throw Error::about("layer", layer, "the model " + name() + " has no named layers");
 }
 
 at::Tensor Classifier::forward_replacing_layer(const at::Tensor&, const std::string& layer, const at::Tensor&) {
-  throw Error("layer '" + printable_excerpt(layer) + "': the model " + name() + " has no named layers");
+  throw Error::about("layer", layer, "the model " + name() + " has no named layers");
 }
 
 std::string layer_names(const std::vector<LayerInfo>& layers) {

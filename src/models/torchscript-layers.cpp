@@ -215,7 +215,6 @@ const std::vector<LayerInfo>& TorchScriptLayers::layers(const at::Tensor& probe)
 }
 
 std::shared_ptr<Graph> TorchScriptLayers::graph_to_layer(const std::string& layer, Value*& activation) {
-  const std::string what = path_ + ": layer '" + printable_excerpt(layer, 80) + "'";
   const auto g = forward_graph(module_);
   Value* owner = g->inputs()[0];
   inline_own_methods(*g, owner);
@@ -223,7 +222,7 @@ std::shared_ptr<Graph> TorchScriptLayers::graph_to_layer(const std::string& laye
   std::stringstream parts(layer);
   std::vector<std::string> path;
   for (std::string part; std::getline(parts, part, '.');) path.push_back(part);
-  GLASSBOX_CHECK(!path.empty(), what, ": an empty name");
+  GLASSBOX_CHECK_PARAM(!path.empty(), "layer", layer, "an empty name");
   std::string so_far;
   for (size_t i = 0; i < path.size(); ++i) {
     so_far += (i ? "." : "") + path[i];
@@ -239,10 +238,10 @@ std::shared_ptr<Graph> TorchScriptLayers::graph_to_layer(const std::string& laye
       for (const Found& f : found)
         if (seen.insert(f.name).second && listed++ < 16) names += (names.empty() ? "" : ", ") + f.name;
       if (seen.size() > 16) names += ", ... (" + std::to_string(seen.size()) + " in all: glassbox layers lists them)";
-      throw Error(what + ": " + (so_far == layer ? "" : "its part '" + so_far + "' is ") +
+      throw Error::about("layer", layer, (so_far == layer ? "" : "its part '" + so_far + "' is ") +
                   "not a submodule forward calls (unused, or inlined away); layers: " + names);
     }
-    GLASSBOX_CHECK(calls.size() == 1, what, ": ", so_far, " is called ", calls.size(),
+    GLASSBOX_CHECK_PARAM(calls.size() == 1, "layer", layer, so_far, " is called ", calls.size(),
                    " times by forward, so its activation is ambiguous");
     if (i + 1 == path.size()) {
       activation = calls[0]->output();
@@ -250,14 +249,14 @@ std::shared_ptr<Graph> TorchScriptLayers::graph_to_layer(const std::string& laye
     }
     Value* child = calls[0]->input(0);
     GraphFunction* f = callee_of(calls[0]);
-    GLASSBOX_CHECK(f != nullptr, what, ": cannot follow the call of ", so_far);
+    GLASSBOX_CHECK_PARAM(f != nullptr, "layer", layer, "cannot follow the call of ", so_far);
     inline_call(calls[0], f, nullptr);
     owner = child;
     inline_own_methods(*g, owner);
   }
-  GLASSBOX_CHECK(is_tensor(activation), what, ": its output is not a tensor");
-  GLASSBOX_CHECK(activation->node()->owningBlock() == g->block(), what,
-                 ": called inside a loop or branch of forward, where its output cannot be returned");
+  GLASSBOX_CHECK_PARAM(is_tensor(activation), "layer", layer, "its output is not a tensor");
+  GLASSBOX_CHECK_PARAM(activation->node()->owningBlock() == g->block(), "layer", layer,
+                 "called inside a loop or branch of forward, where its output cannot be returned");
   return g;
 }
 

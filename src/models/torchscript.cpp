@@ -174,7 +174,7 @@ std::unique_ptr<Watchdog> TorchScriptClassifier::watch(const char* what) const {
   if (forward_timeout_seconds_ <= 0) return nullptr;
   return std::make_unique<Watchdog>(
       path_ + ": " + what + " did not finish within " + c10::str(forward_timeout_seconds_) +
-          " s (a forward that never ends on this input, or a limit too short for it: --forward-timeout); stopped",
+          " s (a forward that never ends on this input, or a limit too short for it: forward_timeout_seconds); stopped",
       std::chrono::milliseconds(static_cast<int64_t>(forward_timeout_seconds_ * 1000)));
 }
 
@@ -200,10 +200,10 @@ LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, cons
   const auto watchdog = watch("forward");
   try {
     r = layers_->forward(x, layer);
-  } catch (const Error&) {
-    throw;
+  } catch (Error& e) {
+    throw e.add_context(path_);
   } catch (const std::exception& e) {
-    throw Error(path_ + ": layer '" + printable_excerpt(layer, 80) + "': " + first_line(e.what()));
+    throw Error::about("layer", layer, first_line(e.what())).add_context(path_);
   }
   GLASSBOX_CHECK(r.logits.dim() == 2 && r.logits.size(0) == x.size(0) && (classes_ == 0 || r.logits.size(1) == classes_),
                  path_, ": output ", r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ",
@@ -217,10 +217,10 @@ at::Tensor TorchScriptClassifier::forward_replacing_layer(const at::Tensor& x, c
   const auto watchdog = watch("forward");
   try {
     logits = layers_->forward_replacing(x, layer, value);
-  } catch (const Error&) {
-    throw;
+  } catch (Error& e) {
+    throw e.add_context(path_);
   } catch (const std::exception& e) {
-    throw Error(path_ + ": layer '" + printable_excerpt(layer, 80) + "': " + first_line(e.what()));
+    throw Error::about("layer", layer, first_line(e.what())).add_context(path_);
   }
   GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && logits.size(1) == classes_, path_, ": output ",
                  logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");

@@ -71,8 +71,7 @@ RunDirectory::RunDirectory(const std::string& dir, bool resuming, const std::str
     const fs::path last = fs::path(dir) / "checkpoints" / "last.ckpt";
     std::error_code ec;
     if (fs::exists(last, ec))
-      throw Error(flag + " " + dir + ": holds an earlier run; continue it with --resume " + last.string() +
-                  ", or choose another " + flag);
+      throw Error(flag + " " + dir + ": holds an earlier run; resume it from " + last.string() + ", or choose another " + flag);
     // Stopped before its first checkpoint: there is nothing to resume, and what it wrote is partial.
     throw Error(flag + " " + dir + ": holds an earlier run that stopped before its first checkpoint, so it cannot be "
                 "resumed; delete that directory to start over, or choose another " + flag);

@@ -52,10 +52,25 @@ void check_fits(const models::Classifier& model, const data::Dataset& d, const c
 }
 
 
+// A specification's normalisation as tensors on the device batches are made on, made once.
+class BatchNormalizer {
+ public:
+  BatchNormalizer(const models::InputSpec& spec, const data::Dataset& d) {
+    if (spec.normalization().enabled()) spec.normalization().tensors(d.channels(), d.device(), mean_, std_);
+  }
+  // In place: a batch is a fresh tensor.
+  at::Tensor operator()(at::Tensor pixels) const { return mean_.defined() ? pixels.sub_(mean_).div_(std_) : pixels; }
+
+ private:
+  at::Tensor mean_, std_;
+};
+
 // Sum of cross-entropy and count of correct predictions over `indices` of `d` (all of it when
 // undefined), then the totals over ranks.
-std::map<std::string, double> evaluate_on(models::Classifier& model, const data::Dataset& d, c10::Device device,
-                                          int64_t batch_size, DataParallel* ranks) {
+std::map<std::string, double> evaluate_on(models::Classifier& model, const models::InputSpec& spec,
+                                          const data::Dataset& d, c10::Device device, int64_t batch_size,
+                                          DataParallel* ranks) {
+  const BatchNormalizer normalize(spec, d);
   torch::NoGradGuard no_grad;
   models::EvalModeGuard eval(model);
   const at::Tensor indices = ranks ? ranks->shard_without_padding(d.size()) : at::Tensor();
@@ -66,7 +81,7 @@ std::map<std::string, double> evaluate_on(models::Classifier& model, const data:
   for (int64_t begin = 0; begin < n; begin += bs) {
     const int64_t end = std::min(n, begin + bs);
     data::Batch b = indices.defined() ? d.batch(indices.slice(0, begin, end)) : d.batch(begin, end);
-    const at::Tensor x = b.x.to(device), y = b.y.to(device);
+    const at::Tensor x = normalize(b.x).to(device), y = b.y.to(device);
     const at::Tensor logits = model.forward(x);
     sums[0] += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
     sums[1] += logits.argmax(1).eq(y).sum();
@@ -87,8 +102,8 @@ class FitRun {
  public:
   FitRun(const TrainerOptions& options, const std::vector<std::shared_ptr<Callback>>& callbacks,
          std::shared_ptr<Logger> logger, DataParallel* ranks, models::ModuleClassifier& model,
-         const data::Dataset& train, const data::Dataset& val)
-      : o_(options), callbacks_(callbacks), logger_(std::move(logger)), ranks_(ranks), model_(model), train_(&train),
+         const models::InputSpec& spec, const data::Dataset& train, const data::Dataset& val)
+      : o_(options), callbacks_(callbacks), logger_(std::move(logger)), ranks_(ranks), model_(model), spec_(spec), train_(&train),
         val_(&val), device_(options.device()), progress_(options.progress() && !options.quiet() && writes()) {}
 
   bool writes() const { return ranks_ == nullptr || ranks_->writes(); }
@@ -97,6 +112,7 @@ class FitRun {
     if (writes() && !o_.checkpoint_dir().empty()) ensure_writable_directory(o_.checkpoint_dir());
     model_.to(device_);
     place_data();
+    setup_normalizer();
     optimizer_ = make_optimizer(o_, model_, model_.parameters());
     std::optional<models::CheckpointFile> opened;
     if (resume == nullptr && !o_.resume_from().empty()) resume = &opened.emplace(o_.resume_from());
@@ -121,11 +137,9 @@ class FitRun {
       ranks_->attach(model_.parameters());
     }
     meta_.model = model_.options();
-    meta_.class_names = train_->class_names();
-    meta_.class_names.resize(static_cast<size_t>(model_.num_classes()));
-    for (size_t c = train_->class_names().size(); c < meta_.class_names.size(); ++c) meta_.class_names[c] = std::to_string(c);
-    meta_.normalization = train_->normalization();
-    meta_.preprocess = train_->preprocess();
+    for (int64_t c = 0; c < model_.num_classes(); ++c) meta_.class_names.push_back(spec_.class_name(c));
+    meta_.normalization = spec_.normalization();
+    meta_.preprocess = data::Preprocess(spec_.preprocess()).normalize({});
     meta_.optimizer = optimizer_name(o_.optimizer());
     meta_.learning_rate = learning_rate(o_, model_);
     meta_.seed = o_.seed();
@@ -145,18 +159,20 @@ class FitRun {
     val_ = &val_on_device_.emplace(val_->to(device_));
   }
 
+  void setup_normalizer() { normalize_.emplace(spec_, *train_); }
+
   FitResult run(const models::CheckpointFile* resume) {
     const auto fit_start = Clock::now();
     setup(resume);
-    for (auto& cb : callbacks_) cb->on_fit_start({model_, start_epoch_, step_, logger_});
+    for (auto& cb : callbacks_) cb->on_fit_start({model_, spec_, start_epoch_, step_, logger_});
     for (int64_t epoch = start_epoch_; epoch < o_.max_epochs(); ++epoch) {
-      for (auto& cb : callbacks_) cb->on_train_epoch_start({model_, epoch, step_, logger_});
+      for (auto& cb : callbacks_) cb->on_train_epoch_start({model_, spec_, epoch, step_, logger_});
       const double train_loss = train_epoch(epoch);
-      std::map<std::string, double> metrics = evaluate_on(model_, *val_, device_, o_.eval_batch_size(), ranks_);
+      std::map<std::string, double> metrics = evaluate_on(model_, spec_, *val_, device_, o_.eval_batch_size(), ranks_);
       metrics["train_loss_epoch"] = train_loss;
       metrics["epoch"] = double(epoch);
       metrics["lr"] = optimizer_->param_groups().front().options().get_lr();
-      for (auto& cb : callbacks_) cb->on_validation_end({model_, epoch, step_, logger_}, metrics);
+      for (auto& cb : callbacks_) cb->on_validation_end({model_, spec_, epoch, step_, logger_}, metrics);
       logger_->log_metrics(metrics, step_);
       logger_->flush();
       const bool best = metrics["val_loss"] < best_val_loss_;
@@ -170,9 +186,9 @@ class FitRun {
       std::snprintf(summary, sizeof summary, "train_loss %.4f  val_loss %.4f  val_acc %.4f", metrics["train_loss_epoch"],
                     metrics["val_loss"], metrics["val_acc"]);
       progress_.end_epoch(summary);
-      for (auto& cb : callbacks_) cb->on_train_epoch_end({model_, epoch, step_, logger_});
+      for (auto& cb : callbacks_) cb->on_train_epoch_end({model_, spec_, epoch, step_, logger_});
     }
-    for (auto& cb : callbacks_) cb->on_fit_end({model_, o_.max_epochs(), step_, logger_});
+    for (auto& cb : callbacks_) cb->on_fit_end({model_, spec_, o_.max_epochs(), step_, logger_});
     if (ranks_ != nullptr) {
       // Every rank ends once rank 0's last checkpoint is written (or learns that it could not be).
       ranks_->communicator().set_activity("the end of training");
@@ -203,7 +219,7 @@ class FitRun {
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * bs, end = std::min(n, begin + bs);
       data::Batch batch = train_->batch(mine.slice(0, begin, end));
-      const at::Tensor x = to_device(batch.x), y = to_device(batch.y);
+      const at::Tensor x = to_device((*normalize_)(batch.x)), y = to_device(batch.y);
       const at::Tensor logits = model_.forward(x);
       const at::Tensor loss = F::cross_entropy(logits, y);
       // Drop the gradients rather than zero them (as zero_grad(set_to_none=True)): backward then
@@ -231,7 +247,7 @@ class FitRun {
       }
       if (!callbacks_.empty()) {
         const at::Tensor detached = logits.detach();
-        const BatchContext ctx{model_, x, y, detached, step_loss, b, step_, epoch, logger_};
+        const BatchContext ctx{model_, spec_, x, y, detached, step_loss, b, step_, epoch, logger_};
         for (auto& cb : callbacks_) cb->on_train_batch_end(ctx);
       }
       progress_.update(b, end * world, [&] { return step_loss.item<double>(); });  // every rank's samples
@@ -254,7 +270,7 @@ class FitRun {
   // each one).
   void check_finite(double loss, int64_t epoch) const {
     GLASSBOX_CHECK(std::isfinite(loss), "training diverged at epoch ", epoch, " by step ", step_, ": loss ", loss,
-                   " (try a lower --lr)");
+                   " (try a lower learning_rate)");
   }
 
   static std::string fmt_activity(int64_t epoch, int64_t step) {
@@ -282,9 +298,11 @@ class FitRun {
   std::shared_ptr<Logger> logger_;
   DataParallel* ranks_;
   models::ModuleClassifier& model_;
+  const models::InputSpec& spec_;
   const data::Dataset* train_;  // the caller's, or their copies on the device
   const data::Dataset* val_;
   std::optional<data::Dataset> train_on_device_, val_on_device_;
+  std::optional<BatchNormalizer> normalize_;  // on the training data's device
   const c10::Device device_;
   Progress progress_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
@@ -298,19 +316,23 @@ class FitRun {
 
 }  // namespace
 
+std::vector<std::string> optimizer_names() { return {"adam", "sgd"}; }
+
 OptimizerKind parse_optimizer(const std::string& name) {
   if (name == "adam") return OptimizerKind::adam;
   if (name == "sgd") return OptimizerKind::sgd;
-  throw Error("optimizer '" + printable_excerpt(name) + "': expected adam or sgd");
+  throw Error::about("optimizer", name, "expected adam or sgd");
 }
 
 const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::sgd ? "sgd" : "adam"; }
+
+std::vector<std::string> data_residence_names() { return {"auto", "on", "off"}; }
 
 DataResidence parse_data_residence(const std::string& name) {
   if (name == "auto") return DataResidence::automatic;
   if (name == "on") return DataResidence::device;
   if (name == "off") return DataResidence::host;
-  throw Error("data_residence '" + printable_excerpt(name) + "': expected auto, on or off");
+  throw Error::about("data_residence", name, "expected auto, on or off");
 }
 
 void validate_options(const TrainerOptions& o) {
@@ -337,16 +359,18 @@ void Trainer::distribute(std::shared_ptr<distributed::Communicator> communicator
   data_parallel_ = std::move(options);
 }
 
-std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const data::Dataset& d) {
+std::map<std::string, double> Trainer::evaluate(models::Classifier& model, const models::InputSpec& spec,
+                                                const data::Dataset& d) {
   GLASSBOX_CHECK(d.size() > 0, "evaluate: empty dataset");
   std::optional<DataParallel> ranks;
   if (communicator_ && communicator_->world_size() > 1) ranks.emplace(communicator_, data_parallel_);
-  return evaluate_on(model, d, options_.device(), options_.eval_batch_size(), ranks ? &*ranks : nullptr);
+  return evaluate_on(model, spec, d, options_.device(), options_.eval_batch_size(), ranks ? &*ranks : nullptr);
 }
 
-FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val,
-                       const models::CheckpointFile* resume) {
+FitResult Trainer::fit(models::ModuleClassifier& model, const models::InputSpec& spec, const data::Dataset& train,
+                       const data::Dataset& val, const models::CheckpointFile* resume) {
   validate_options(options_);
+  spec.validate(model.input_shape(), model.num_classes(), "input spec");
   GLASSBOX_CHECK(train.size() > 0, "training data is empty");
   GLASSBOX_CHECK(val.size() > 0, "validation data is empty");
   check_fits(model, train, "training");
@@ -361,7 +385,7 @@ FitResult Trainer::fit(models::ModuleClassifier& model, const data::Dataset& tra
   // Only the writing rank's loggers record; the others' callbacks see one that drops everything.
   std::shared_ptr<Logger> logger =
       !ranks || ranks->writes() ? std::shared_ptr<Logger>(loggers_) : std::make_shared<LoggerList>();
-  FitRun run(options_, callbacks_, logger, ranks ? &*ranks : nullptr, model, train, val);
+  FitRun run(options_, callbacks_, logger, ranks ? &*ranks : nullptr, model, spec, train, val);
   return run.run(resume);
 }
 

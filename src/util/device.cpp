@@ -7,12 +7,11 @@
 namespace glassbox {
 
 void check_device(const c10::Device& device) {
-  GLASSBOX_CHECK(device.is_cpu() || device.is_cuda(), "device '", device.str(), "': expected cpu or cuda[:N]");
+  GLASSBOX_CHECK_PARAM(device.is_cpu() || device.is_cuda(), "device", device.str(), "expected cpu or cuda[:N]");
   if (device.is_cuda()) {
-    GLASSBOX_CHECK(torch::cuda::is_available(), "device '", device.str(),
-                   "': CUDA is not available in this libtorch build or on this machine");
+    GLASSBOX_CHECK_PARAM(torch::cuda::is_available(), "device", device.str(), "CUDA is not available in this libtorch build or on this machine");
     const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-    GLASSBOX_CHECK(!device.has_index() || device.index() < count, "device '", device.str(), "': this machine has ",
+    GLASSBOX_CHECK_PARAM(!device.has_index() || device.index() < count, "device", device.str(), "this machine has ",
                    count, " GPU", count == 1 ? "" : "s");
   }
 }
@@ -22,7 +21,7 @@ c10::Device parse_device(const std::string& name) {
   try {
     device = c10::Device(name);
   } catch (const c10::Error&) {
-    throw Error("device '" + printable_excerpt(name) + "': unknown device, expected cpu or cuda[:N]");
+    throw Error::about("device", name, "unknown device, expected cpu or cuda[:N]");
   }
   check_device(device);
   return device;

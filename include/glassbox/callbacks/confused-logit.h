@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "glassbox/callbacks/drawing-queue.h"
-#include "glassbox/data/dataset.h"
 #include "glassbox/train/callback.h"
 #include "glassbox/util/arg.h"
 
@@ -26,8 +25,6 @@ struct ConfusedLogitOptions {
   // Figures go to tag/image/0, tag/image/1, ... (one per figure of a step: TensorBoard keeps one image
   // per tag and step).
   GLASSBOX_ARG(std::string, tag) = "confusing_imgs";
-  GLASSBOX_ARG(data::Normalization, normalization);      // to show pixels, and clamp projections, unnormalised
-  GLASSBOX_ARG(std::vector<std::string>, class_names);
   GLASSBOX_ARG(size_t, max_pending) = 16;                // figures waiting to be drawn
   GLASSBOX_ARG(bool, keep_history) = false;              // keep what each figure was drawn from (tests)
 };

@@ -22,7 +22,8 @@
 
 namespace glassbox::callbacks {
 
-// The first n samples of a dataset, as probes (x in the model's input space, and labels).
+// The first n samples of a dataset, as probes: x as [0, 1] pixels (each callback makes them inputs
+// with the trainer's InputSpec), and labels.
 void first_probes(const data::Dataset& dataset, int64_t n, at::Tensor& x, at::Tensor& y);
 
 struct AttributionCallbackOptions {
@@ -31,8 +32,6 @@ struct AttributionCallbackOptions {
   GLASSBOX_ARG(std::string, tag) = "attributions";
   GLASSBOX_ARG(int64_t, every_n_epochs) = 1;
   GLASSBOX_ARG(bool, log_before_training) = true;  // a grid at step 0, from the untrained model
-  GLASSBOX_ARG(data::Normalization, normalization);
-  GLASSBOX_ARG(std::vector<std::string>, class_names);
 };
 
 class AttributionCallback : public train::Callback {
@@ -59,8 +58,6 @@ struct MorphCallbackOptions {
   GLASSBOX_ARG(double, stop_probability) = 0.95;
   GLASSBOX_ARG(std::string, tag) = "morph";
   GLASSBOX_ARG(int64_t, every_n_epochs) = 1;
-  GLASSBOX_ARG(data::Normalization, normalization);
-  GLASSBOX_ARG(std::vector<std::string>, class_names);
 };
 
 class MorphCallback : public train::Callback {

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "glassbox/data/normalization.h"
-#include "glassbox/data/preprocess.h"
 
 namespace glassbox::data {
 
-// One batch ready for a model: float pixels in [0, 1] (normalised if asked) and int64 labels.
+// One batch: float pixels in [0, 1] (as torchvision's ToTensor makes them) and int64 labels. The
+// model's input specification (models::InputSpec) turns the pixels into its input.
 struct Batch {
   at::Tensor x;  // B x C x H x W, float32, contiguous
   at::Tensor y;  // B, int64
@@ -55,14 +55,8 @@ class Dataset {
   Dataset to(c10::Device device) const;
   int64_t num_classes() const { return num_classes_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
-  const Normalization& normalization() const { return normalization_; }
-  void set_normalization(Normalization n);
-  // How the images were made from their files (channels, Resize, CenterCrop), recorded in checkpoints so
-  // that images given to a trained model later go through the same. Set by load_dataset.
-  const Preprocess& preprocess() const { return preprocess_; }
-  void set_preprocess(Preprocess p) { preprocess_ = std::move(p.normalize({})); }
 
-  // The samples of this view at `positions` (0-based within this view), as model input, on device().
+  // The samples of this view at `positions` (0-based within this view), as [0, 1] pixels, on device().
   // Positions outside the view are an error (on a GPU, checked there without waiting for it).
   Batch batch(const at::Tensor& positions) const;
   // Contiguous range [begin, end) of this view.
@@ -93,9 +87,6 @@ class Dataset {
   at::Tensor indices_;  // int64 positions into the storage; undefined = all, in order
   int64_t num_classes_ = 0;
   std::vector<std::string> class_names_;
-  Normalization normalization_;
-  at::Tensor normalization_mean_, normalization_std_;  // normalization_ as 1 x C x 1 x 1 tensors on device()
-  Preprocess preprocess_;
 };
 
 // Splits `dataset` into parts of the given sizes (summing to its size) in a random order fixed by `seed`.

@@ -16,8 +16,8 @@ enum class DataFormat { idx, image_folder, cifar10, cifar100 };
 const char* format_name(DataFormat format);  // "IDX", "image folder", "CIFAR-10", "CIFAR-100"
 
 struct DatasetOptions {
-  // Applied to every format: channel conversion, Resize and CenterCrop when the images are read, and
-  // its normalisation as the dataset's.
+  // Applied to every format when the images are read: channel conversion, Resize and CenterCrop. Its
+  // normalisation is not the dataset's (batches are [0, 1] pixels): the model's InputSpec applies it.
   GLASSBOX_ARG(Preprocess, preprocess);
   GLASSBOX_ARG(int, threads) = 1;           // decoding threads
   GLASSBOX_ARG(int64_t, cache_bytes) = -1;  // image folders: decoded images kept up to this (-1: half the free memory)

@@ -9,6 +9,9 @@
 namespace at {
 class Tensor;
 }
+namespace c10 {
+struct Device;
+}
 
 namespace glassbox::data {
 
@@ -22,6 +25,9 @@ struct Normalization {
   void validate(int64_t channels, const std::string& what = "normalisation") const;
   at::Tensor apply(const at::Tensor& x) const;   // x: B x C x H x W floats in [0, 1]
   at::Tensor invert(const at::Tensor& x) const;  // back to [0, 1] space, for display
+  // The mean and std as [1, C, 1, 1] float tensors on `device`, made once for loops that normalise many
+  // batches (x.sub_(mean).div_(std): the same values as apply()).
+  void tensors(int64_t channels, const c10::Device& device, at::Tensor& mean, at::Tensor& std) const;
 };
 
 }  // namespace glassbox::data

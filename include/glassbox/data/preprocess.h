@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "glassbox/data/image-decode.h"
 #include "glassbox/data/normalization.h"
@@ -15,6 +16,7 @@ namespace glassbox::data {
 // is an error that asks for one of the others).
 enum class Channels { keep, gray, rgb };
 const char* channels_name(Channels channels);
+std::vector<std::string> channels_names();  // every name the parser takes, in order
 
 struct Preprocess {
   GLASSBOX_ARG(Channels, channels) = Channels::keep;

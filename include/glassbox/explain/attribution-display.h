@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <string>
+#include <vector>
 
 namespace glassbox::explain {
 
@@ -17,6 +18,7 @@ enum class AttributionSign {
   absolute_value,  // how much each pixel matters, whatever the direction
 };
 AttributionSign parse_attribution_sign(const std::string& name);  // "auto", "all", "positive", ...
+std::vector<std::string> attribution_sign_names();  // every name the parser takes, in order
 const char* attribution_sign_name(AttributionSign sign);
 
 // [C, H, W] (or [H, W]) -> [H, W] in [-1, 1] (sign all) or [0, 1] (the others), on the CPU. Returns the

@@ -37,6 +37,7 @@ constexpr int64_t kMaxIntegrationSteps = 4096;
 // completeness requires; Captum's weights for it sum to (n - 1) / n, scaling its attributions by that.
 enum class IntegrationRule { gauss_legendre, riemann_left, riemann_right, riemann_middle, riemann_trapezoid };
 IntegrationRule parse_integration_rule(const std::string& name);  // Captum's names: "gausslegendre", ...
+std::vector<std::string> integration_rule_names();  // every name the parser takes, in order
 const char* integration_rule_name(IntegrationRule rule);
 
 struct IntegratedGradientsOptions {
@@ -68,6 +69,7 @@ void integration_points(IntegrationRule rule, int64_t n_steps, std::vector<doubl
 
 enum class NoiseTunnelType { smoothgrad, smoothgrad_sq, vargrad };
 NoiseTunnelType parse_noise_tunnel_type(const std::string& name);
+std::vector<std::string> noise_tunnel_type_names();  // every name the parser takes, in order
 const char* noise_tunnel_type_name(NoiseTunnelType type);
 
 struct NoiseTunnelOptions {

@@ -10,6 +10,7 @@
 #include "glassbox/data/dataset.h"
 #include "glassbox/distributed/communicator.h"
 #include "glassbox/models/classifier.h"
+#include "glassbox/models/input-spec.h"
 #include "glassbox/util/arg.h"
 
 namespace glassbox::explain {
@@ -39,6 +40,7 @@ at::Tensor gradients_vanished(const at::Tensor& gradients);
 // How torn a sample is: the top-2 logit gap, the top-2 probability margin, or the entropy.
 enum class RankBy { gap, margin, entropy };
 RankBy parse_rank_by(const std::string& name);  // "gap" | "margin" | "entropy"
+std::vector<std::string> rank_by_names();  // every name the parser takes, in order
 const char* rank_by_name(RankBy by);
 
 struct MiningOptions {
@@ -64,14 +66,14 @@ struct MiningResult {
   double accuracy = 0;
 };
 
-// One no-grad pass over `data` in eval mode, then ranking. The explanations of the top samples are the
-// caller's (they need gradients; the ranking does not).
-MiningResult mine_confusion(models::Classifier& model, const data::Dataset& data,
+// One no-grad pass over `data` (its batches made inputs by `spec`) in eval mode, then ranking. The
+// explanations of the top samples are the caller's (they need gradients; the ranking does not).
+MiningResult mine_confusion(models::Classifier& model, const models::InputSpec& spec, const data::Dataset& data,
                             const MiningOptions& options = MiningOptions());
 // The same pass spread over the ranks of `world` (every rank calls it with the same model and data):
 // each rank runs its share of the batches, and every rank gets the result one process would get,
 // exactly (the same batches give the same logits).
-MiningResult mine_confusion(models::Classifier& model, const data::Dataset& data, const MiningOptions& options,
-                            distributed::Communicator& world);
+MiningResult mine_confusion(models::Classifier& model, const models::InputSpec& spec, const data::Dataset& data,
+                            const MiningOptions& options, distributed::Communicator& world);
 
 }  // namespace glassbox::explain

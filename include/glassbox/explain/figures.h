@@ -13,6 +13,8 @@
 #include "glassbox/explain/gradients.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/models/classifier.h"
+#include "glassbox/models/input-spec.h"
+#include "glassbox/models/model.h"
 #include "glassbox/render/image.h"
 
 namespace glassbox::explain {
@@ -45,11 +47,10 @@ struct ConfusionFigureData {
 
 // Computes the figures' data for a batch: x [B, C, H, W] in the model's input space, one (a, b) pair
 // per sample. Two backward passes in all (one per class column), never touching parameter gradients.
-std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model, const at::Tensor& x,
-                                                       const at::Tensor& labels, const at::Tensor& class_a,
-                                                       const at::Tensor& class_b, double k,
-                                                       const data::Normalization& normalization = {},
-                                                       const std::vector<std::string>& class_names = {},
+// `spec`: how the inputs are shown as pixels (and projections clamped there), and the class names.
+std::vector<ConfusionFigureData> confusion_figure_data(models::Classifier& model, const models::InputSpec& spec,
+                                                       const at::Tensor& x, const at::Tensor& labels,
+                                                       const at::Tensor& class_a, const at::Tensor& class_b, double k,
                                                        Score score = Score::logit, bool skip_vanished = false);
 
 // Row 1: the input (true label, the two classes and their probabilities), d a/dx, d b/dx.
@@ -70,6 +71,15 @@ struct AttributionFigureData {
   double predicted_probability = 0;
   std::vector<std::string> class_names;
 };
+
+// The figures' data for a batch explained through `model`: x [B, C, H, W] its inputs, `attributions`
+// any method's (input-shaped, a CAM, or layer-shaped: made displayable over the input), `targets` [B] the
+// classes explained, `labels` the true classes (empty or -1: unknown). One forward pass for the
+// probabilities; pixels shown as the model's input specification says, with its class names.
+std::vector<AttributionFigureData> attribution_figure_data(const models::Model& model, const at::Tensor& x,
+                                                           const at::Tensor& attributions, const at::Tensor& targets,
+                                                           const std::string& method,
+                                                           const std::vector<int64_t>& labels = {});
 
 struct AttributionFigureOptions {
   GLASSBOX_ARG(AttributionSign, sign) = AttributionSign::automatic;  // see attribution-display.h

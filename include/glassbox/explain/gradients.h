@@ -3,6 +3,9 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <string>
+#include <vector>
+
 #include "glassbox/models/classifier.h"
 
 namespace glassbox::explain {
@@ -10,6 +13,7 @@ namespace glassbox::explain {
 // What is differentiated: the raw logit (the seed's choice), its log-softmax, or the probability.
 enum class Score { logit, log_softmax, probability };
 Score parse_score(const std::string& name);  // "logit" | "log_softmax" | "probability"
+std::vector<std::string> score_names();  // every name the parser takes, in order
 
 struct GradientResult {
   at::Tensor gradients;  // like x

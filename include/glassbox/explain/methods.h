@@ -12,6 +12,10 @@
 #include "glassbox/explain/attribution.h"
 #include "glassbox/models/classifier.h"
 
+namespace glassbox::distributed {
+class Communicator;
+}
+
 namespace glassbox::explain {
 
 // What a method is asked.
@@ -44,5 +48,10 @@ const std::vector<const AttributionMethod*>& attribution_methods();
 const AttributionMethod& find_attribution_method(const std::string& name);
 // "saliency, ixg, ig, ..." for messages and help.
 std::string attribution_method_names();
+
+// The request's attributions computed across the ranks of `world` (every rank calls it with the same
+// request): each explains a block of the batch, and every rank gets all rows, in order, on the CPU.
+at::Tensor attribute_across_ranks(const AttributionMethod& method, const AttributionRequest& request,
+                                  distributed::Communicator& world);
 
 }  // namespace glassbox::explain

@@ -11,6 +11,7 @@
 #include "glassbox/data/dataset.h"
 #include "glassbox/explain/gradients.h"
 #include "glassbox/models/classifier.h"
+#include "glassbox/models/input-spec.h"
 #include "glassbox/util/arg.h"
 
 namespace glassbox::explain {
@@ -18,20 +19,19 @@ namespace glassbox::explain {
 // How a morph step and its budget are measured.
 enum class MorphNorm { l2, linf };
 MorphNorm parse_morph_norm(const std::string& name);  // "l2" | "linf"
+std::vector<std::string> morph_norm_names();  // every name the parser takes, in order
 
 struct MorphOptions {
   explicit MorphOptions(int64_t target) : target_(target) {}
   GLASSBOX_ARG(int64_t, target);
   GLASSBOX_ARG(int64_t, steps) = 100;
-  GLASSBOX_ARG(double, step_size) = 0.05;     // in [0, 1] pixel units per step
+  GLASSBOX_ARG(double, step_size) = 0.02;     // in [0, 1] pixel units per step
   GLASSBOX_ARG(MorphNorm, norm) = MorphNorm::l2;  // l2: step along g / ||g||_2 * sqrt(numel); linf: sign(g)
   GLASSBOX_ARG(double, eps) = 0;              // budget around the start in the same norm; 0 = none
   GLASSBOX_ARG(double, stop_probability) = 0.99;  // stop once the target has this probability
   GLASSBOX_ARG(Score, score) = Score::logit;
   GLASSBOX_ARG(double, pixel_min) = 0.0;      // valid range in unnormalised (display) space
   GLASSBOX_ARG(double, pixel_max) = 1.0;
-  // The model's input normalisation: steps, clamping and the budget act on unnormalised pixels.
-  GLASSBOX_ARG(data::Normalization, normalization);
 };
 
 struct MorphTrajectory {
@@ -43,8 +43,10 @@ struct MorphTrajectory {
 };
 
 // Morphs one sample x [1, C, H, W] (in the model's input space, i.e. normalised if the model is)
-// toward options.target(). Each step: x <- project(clamp(x + step_size * normalised gradient)).
-MorphTrajectory morph(models::Classifier& model, const at::Tensor& x, const MorphOptions& options);
+// toward options.target(). Each step: x <- project(clamp(x + step_size * normalised gradient)). Steps,
+// clamping and the budget act on pixels: `spec` says how inputs and pixels relate.
+MorphTrajectory morph(models::Classifier& model, const models::InputSpec& spec, const at::Tensor& x,
+                      const MorphOptions& options);
 
 // The seed's one-step projection, corrected: x + k * d score_t / dx, clamped to the valid range
 // (in unnormalised space when `normalization` is given). x: [B, C, H, W]; gradients like x.

@@ -43,6 +43,16 @@ struct ModelOptions {
   GLASSBOX_ARG(int64_t, conv_channels) = 32;  // cnn: first block's channels (the second has twice as many)
 };
 
+// What glassbox knows of each built-in architecture, in one table (model-options.cpp); architectures.cpp
+// builds them. Adding one is its row there and its module there.
+struct ArchitectureInfo {
+  const char* name;              // what ModelOptions::architecture and --model take
+  const char* help;              // one line
+  double default_learning_rate;  // what training uses with Adam when none is given
+};
+const std::vector<ArchitectureInfo>& architectures();
+// The row called `name`; throws glassbox::Error::about("architecture", name, ...) listing the others.
+const ArchitectureInfo& find_architecture(const std::string& name);
 std::vector<std::string> architecture_names();
 
 // Throws glassbox::Error naming the field (architecture, input_shape, num_classes, hidden,

@@ -1,6 +1,7 @@
 // Plain image buffers for drawing: no libtorch here, so the drawing code builds and tests on its own.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

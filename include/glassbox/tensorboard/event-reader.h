@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "glassbox/tensorboard/events.h"
-#include "glassbox/util/file-bytes.h"
+
+namespace glassbox {
+class FileReader;
+}
 
 namespace glassbox::tensorboard {
 

@@ -10,12 +10,14 @@
 #include <string>
 
 #include "glassbox/models/classifier.h"
+#include "glassbox/models/input-spec.h"
 #include "glassbox/train/logger.h"
 
 namespace glassbox::train {
 
 struct BatchContext {
   models::Classifier& model;
+  const models::InputSpec& spec;  // how inputs are made (to show them as pixels) and the class names
   const at::Tensor& x;       // the batch's input, as the model saw it
   const at::Tensor& y;       // its labels
   const at::Tensor& logits;  // the model's output for it, detached
@@ -32,6 +34,7 @@ struct BatchContext {
 
 struct EpochContext {
   models::Classifier& model;
+  const models::InputSpec& spec;  // as in BatchContext
   int64_t epoch;
   int64_t global_step;
   const std::shared_ptr<Logger>& logger;  // as in BatchContext

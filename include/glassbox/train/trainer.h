@@ -14,6 +14,7 @@
 #include "glassbox/data/dataset.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/checkpoint.h"
+#include "glassbox/models/input-spec.h"
 #include "glassbox/distributed/communicator.h"
 #include "glassbox/train/callback.h"
 #include "glassbox/train/data-parallel.h"
@@ -25,6 +26,7 @@ namespace glassbox::train {
 // The optimizer the Trainer steps with.
 enum class OptimizerKind { adam, sgd };
 OptimizerKind parse_optimizer(const std::string& name);  // "adam" | "sgd"
+std::vector<std::string> optimizer_names();  // every name the parser takes, in order
 const char* optimizer_name(OptimizerKind kind);
 
 // Where in-memory training and validation data live when the model trains on a GPU.
@@ -34,6 +36,7 @@ enum class DataResidence {
   host,       // on the host: each batch is gathered there and copied over
 };
 DataResidence parse_data_residence(const std::string& name);  // "auto" | "on" | "off"
+std::vector<std::string> data_residence_names();  // every name the parser takes, in order
 
 struct TrainerOptions {
   GLASSBOX_ARG(int64_t, max_epochs) = 1;
@@ -95,15 +98,17 @@ class Trainer {
   // writes checkpoints and logs. Without it (or with a world of 1), one process does everything.
   void distribute(std::shared_ptr<distributed::Communicator> communicator, DataParallelOptions options = {});
 
-  // Trains `model` on `train`, validating on `val` after each epoch. The datasets' normalisation is
-  // what the model sees; it is recorded in the checkpoints. `resume`, when given, is used instead of
-  // opening options().resume_from() (so that a caller who read the checkpoint reads it only once).
-  FitResult fit(models::ModuleClassifier& model, const data::Dataset& train, const data::Dataset& val,
-                const models::CheckpointFile* resume = nullptr);
+  // Trains `model` on `train`, validating on `val` after each epoch. Batches become inputs by `spec`
+  // (its normalisation), which callbacks are handed and checkpoints record with the class names (the
+  // classes' indices when it has none). `resume`, when given, is used instead of opening
+  // options().resume_from() (so that a caller who read the checkpoint reads it only once).
+  FitResult fit(models::ModuleClassifier& model, const models::InputSpec& spec, const data::Dataset& train,
+                const data::Dataset& val, const models::CheckpointFile* resume = nullptr);
 
-  // Mean cross-entropy and accuracy of `model` on `data`, in eval mode without gradients (distributed:
-  // each rank evaluates its share and every rank gets the totals).
-  std::map<std::string, double> evaluate(models::Classifier& model, const data::Dataset& data);
+  // Mean cross-entropy and accuracy of `model` on `data` made inputs by `spec`, in eval mode without
+  // gradients (distributed: each rank evaluates its share and every rank gets the totals).
+  std::map<std::string, double> evaluate(models::Classifier& model, const models::InputSpec& spec,
+                                         const data::Dataset& data);
 
   const TrainerOptions& options() const { return options_; }
 

@@ -12,7 +12,25 @@ namespace glassbox {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message) : std::runtime_error(message), message_(message) {}
+
+  // An error about one parameter's value, with the three as fields, so that a caller can say it in its
+  // own terms (the command line names its flag) without reading the text: "PARAMETER 'VALUE': REASON".
+  static Error about(std::string parameter, std::string value, std::string reason);
+
+  const std::string& parameter() const noexcept { return parameter_; }  // empty when not about one
+  const std::string& value() const noexcept { return value_; }
+  // What is wrong with the value (for a parameter), else the whole message without context.
+  const std::string& reason() const noexcept { return parameter_.empty() ? message_ : reason_; }
+
+  // What the caller was doing, as c10::Error::add_context: added as the error travels up, shown before
+  // the message, outermost first ("explain image cat.jpg: layer 'x': ...").
+  Error& add_context(const std::string& context);
+  const char* what() const noexcept override { return text_.empty() ? message_.c_str() : text_.c_str(); }
+
+ private:
+  std::string message_, parameter_, value_, reason_;
+  std::string text_;  // the context and the message, once context is added
 };
 
 namespace detail {
@@ -36,6 +54,19 @@ inline std::string printable_excerpt(std::string_view text, size_t max_chars = 4
   return out;
 }
 
+inline Error Error::about(std::string parameter, std::string value, std::string reason) {
+  Error e(parameter + " '" + printable_excerpt(value, 80) + "': " + reason);
+  e.parameter_ = std::move(parameter);
+  e.value_ = std::move(value);
+  e.reason_ = std::move(reason);
+  return e;
+}
+
+inline Error& Error::add_context(const std::string& context) {
+  text_ = context + ": " + what();
+  return *this;
+}
+
 }  // namespace glassbox
 
 // GLASSBOX_CHECK(cond, "file ", path, ": magic ", magic, ", expected ", expected) throws glassbox::Error
@@ -43,4 +74,13 @@ inline std::string printable_excerpt(std::string_view text, size_t max_chars = 4
 #define GLASSBOX_CHECK(cond, ...)                                      \
   do {                                                                 \
     if (!(cond)) throw ::glassbox::Error(::glassbox::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+// GLASSBOX_CHECK_PARAM(n >= 1, "n_steps", n, "expected at least 1") throws Error::about: the parameter,
+// its value and the reason as fields.
+#define GLASSBOX_CHECK_PARAM(cond, parameter, value, ...)                                                  \
+  do {                                                                                                     \
+    if (!(cond))                                                                                           \
+      throw ::glassbox::Error::about(parameter, ::glassbox::detail::concat(value),                         \
+                                     ::glassbox::detail::concat(__VA_ARGS__));                             \
   } while (0)

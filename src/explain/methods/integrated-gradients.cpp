@@ -50,13 +50,15 @@ void gauss_legendre(int64_t n, std::vector<double>& nodes, std::vector<double>& 
 
 }  // namespace
 
+std::vector<std::string> integration_rule_names() { return {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}; }
+
 IntegrationRule parse_integration_rule(const std::string& name) {
   if (name == "gausslegendre") return IntegrationRule::gauss_legendre;
   if (name == "riemann_left") return IntegrationRule::riemann_left;
   if (name == "riemann_right") return IntegrationRule::riemann_right;
   if (name == "riemann_middle") return IntegrationRule::riemann_middle;
   if (name == "riemann_trapezoid") return IntegrationRule::riemann_trapezoid;
-  throw Error("method '" + printable_excerpt(name) + "': expected gausslegendre, riemann_left, riemann_right, "
+  throw Error::about("method", name, "expected gausslegendre, riemann_left, riemann_right, "
               "riemann_middle or riemann_trapezoid");
 }
 
@@ -72,7 +74,7 @@ const char* integration_rule_name(IntegrationRule rule) {
 }
 
 void integration_points(IntegrationRule rule, int64_t n, std::vector<double>& alphas, std::vector<double>& weights) {
-  GLASSBOX_CHECK(n >= 1 && n <= kMaxIntegrationSteps, "n_steps ", n, ": expected 1..", kMaxIntegrationSteps);
+  GLASSBOX_CHECK_PARAM(n >= 1 && n <= kMaxIntegrationSteps, "n_steps", n, "expected 1..", kMaxIntegrationSteps);
   alphas.clear();
   weights.clear();
   if (rule == IntegrationRule::gauss_legendre) {
@@ -85,7 +87,7 @@ void integration_points(IntegrationRule rule, int64_t n, std::vector<double>& al
     return;
   }
   if (rule == IntegrationRule::riemann_trapezoid) {
-    GLASSBOX_CHECK(n >= 2, "n_steps ", n, ": riemann_trapezoid needs at least 2");
+    GLASSBOX_CHECK_PARAM(n >= 2, "n_steps", n, "riemann_trapezoid needs at least 2");
     for (int64_t i = 0; i < n; ++i) {
       alphas.push_back(double(i) / double(n - 1));
       weights.push_back((i == 0 || i == n - 1 ? 0.5 : 1.0) / double(n - 1));

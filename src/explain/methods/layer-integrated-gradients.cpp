@@ -66,7 +66,7 @@ class LayerIntegratedGradientsMethod final : public AttributionMethod {
       const at::Tensor scores = target_scores(logits, r.targets.repeat({k}), r.options.score());
       // Summing is exact: each row's score depends on its own activation only (eval mode).
       const at::Tensor g = torch::autograd::grad({scores.sum()}, {points}, {}, false, false, true)[0];
-      GLASSBOX_CHECK(g.defined(), "layer '", printable_excerpt(layer, 80), "': the class scores do not depend on it");
+      GLASSBOX_CHECK_PARAM(g.defined(), "layer", layer, "the class scores do not depend on it");
       std::vector<int64_t> split_shape{k, B};
       split_shape.insert(split_shape.end(), at_x.sizes().begin() + 1, at_x.sizes().end());
       total += (g.view(split_shape) * slice(weights)).sum(0);

@@ -39,7 +39,7 @@ std::string attribution_method_names() {
 const AttributionMethod& find_attribution_method(const std::string& name) {
   for (const AttributionMethod* m : attribution_methods())
     if (name == m->name()) return *m;
-  throw Error("method '" + printable_excerpt(name) + "': expected one of " + attribution_method_names());
+  throw Error::about("method", name, "expected one of " + attribution_method_names());
 }
 
 at::Tensor attribute(const std::string& name, models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,

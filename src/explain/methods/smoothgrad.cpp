@@ -8,11 +8,13 @@
 
 namespace glassbox::explain {
 
+std::vector<std::string> noise_tunnel_type_names() { return {"smoothgrad", "smoothgrad_sq", "vargrad"}; }
+
 NoiseTunnelType parse_noise_tunnel_type(const std::string& name) {
   if (name == "smoothgrad") return NoiseTunnelType::smoothgrad;
   if (name == "smoothgrad_sq") return NoiseTunnelType::smoothgrad_sq;
   if (name == "vargrad") return NoiseTunnelType::vargrad;
-  throw Error("nt_type '" + printable_excerpt(name) + "': expected smoothgrad, smoothgrad_sq or vargrad");
+  throw Error::about("nt_type", name, "expected smoothgrad, smoothgrad_sq or vargrad");
 }
 
 const char* noise_tunnel_type_name(NoiseTunnelType type) {
