@@ -7,13 +7,12 @@
 #include <set>
 
 #include "flags.h"
-#include "glassbox/data/image-decode.h"
 #include "glassbox/data/class-names.h"
+#include "glassbox/data/image-decode.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/models/model-json.h"
 #include "glassbox/models/torchscript.h"
 #include "glassbox/util/error.h"
-#include "glassbox/util/file-bytes.h"
 #include "glassbox/util/threads.h"
 
 namespace glassbox::cli {
