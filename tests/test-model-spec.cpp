@@ -91,6 +91,8 @@ TEST(ModelJson, EveryFieldIsCheckedAndNamed) {
       {R"({"input_shape": [3, 32, 32], "normalization": {"mean": [0.5], "std": [0]}})", "std 0, expected a finite value > 0"},
       {R"({"input_shape": [3, 32, 32], "preprocess": {"channels": "rgb", "resize": 0, "crop": 30}})",
        "m.json: preprocess crop 30 makes 30x30 inputs, but the model takes 32x32"},
+      {R"({"input_shape": [3, 32, 32], "preprocess": {"channels": "rgb", "resize": 32768, "crop": 32}})",
+       "m.json: preprocess resize 32768 for 32x32 inputs, expected at most 8 times their side"},
       {R"({"input_shape": [1, 32, 32], "preprocess": {"channels": "rgb", "resize": 0, "crop": 0}})",
        "m.json: preprocess channels rgb for a model taking 1 channel(s)"},
       {R"({"input_shape": [3, 32, 32], "preprocess": {"channels": "cmyk", "resize": 0, "crop": 0}})",

@@ -153,7 +153,7 @@ Batch Dataset::batch(const at::Tensor& positions) const {
   if (!in_memory()) {
     b.x = raw(positions).to(at::kFloat).div_(255.0f);  // as the in-memory path converts, to the last bit
     b.y = labels_.index_select(0, at::tensor(rows_of(positions), at::kLong));
-      return b;
+    return b;
   }
   const std::vector<int64_t> rows = rows_of(positions);
   const int64_t count = static_cast<int64_t>(rows.size()), sample = channels() * height() * width();

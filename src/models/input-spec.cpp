@@ -26,6 +26,10 @@ void InputSpec::validate(const InputShape& shape, int64_t num_classes, const std
                  crop, "x", crop, " inputs, but the model takes ", shape.height, "x", shape.width);
   GLASSBOX_CHECK(crop != 0 || resize == 0 || resize == std::min(shape.height, shape.width), what, ": preprocess resize ",
                  resize, " makes the shorter side ", resize, ", but the model takes ", shape.height, "x", shape.width);
+  // A resize followed by a crop is bounded too: a file claiming resize 32768 with crop 224 would make every
+  // image tens of gigapixels before the crop (checkpoint metadata keeps the same bound).
+  GLASSBOX_CHECK(resize <= 8 * std::max(shape.height, shape.width), what, ": preprocess resize ", resize, " for ",
+                 shape.height, "x", shape.width, " inputs, expected at most 8 times their side");
   GLASSBOX_CHECK(num_classes <= 0 || class_names_.empty() || int64_t(class_names_.size()) == num_classes, what, ": ",
                  class_names_.size(), " class names for a model of ", num_classes, " classes");
 }
