@@ -199,8 +199,8 @@ Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
     const std::string what = a.classes.empty() ? "--torchscript " + a.torchscript : "--classes " + a.classes;
     try {
       s.model = std::make_unique<models::Model>(std::move(network), spec);
-    } catch (const Error& e) {
-      throw Error(what + ": " + e.what());
+    } catch (Error& e) {
+      throw e.add_context(what);
     }
   }
   const models::InputShape ms = s.model->input_shape();
