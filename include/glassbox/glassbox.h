@@ -27,9 +27,12 @@
 #include "glassbox/explain/attribution-display.h"
 #include "glassbox/explain/attribution.h"
 #include "glassbox/explain/cam.h"
+#include "glassbox/explain/confusion-report.h"
 #include "glassbox/explain/confusion.h"
+#include "glassbox/explain/explanation.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/layer-listing.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/render/png.h"
@@ -42,14 +45,18 @@
 #include "glassbox/train/image-file-logger.h"
 #include "glassbox/train/tensorboard-logger.h"
 #include "glassbox/train/trainer.h"
+#include "glassbox/train/training-run.h"
 
 // Many processes.
 #include "glassbox/distributed/communicator.h"
+#include "glassbox/distributed/launch.h"
 #include "glassbox/distributed/process-group.h"
+#include "glassbox/distributed/world.h"
 
 // TensorBoard files, read back.
 #include "glassbox/tensorboard/event-reader.h"
 #include "glassbox/tensorboard/log-directory.h"
+#include "glassbox/tensorboard/log-listing.h"
 
 // Devices and errors.
 #include "glassbox/util/device.h"

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -120,6 +121,23 @@ CLI::Option* add_device(CLI::App& cmd, const std::string& name, c10::Device& tar
           name, [&target, name](const std::string& v) { target = for_flag(name, v, [&] { return parse_device(v); }); }, help)
       ->type_name("DEVICE")
       ->default_str(target.str());
+}
+
+CLI::Option* add_choice_index(CLI::App& cmd, const std::string& name, const std::function<void(size_t)>& set, size_t current,
+                              const std::vector<std::string>& names, const std::string& help) {
+  std::string expected;
+  for (size_t i = 0; i < names.size(); ++i) expected += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return cmd
+      .add_option_function<std::string>(
+          name,
+          [set, names, name, expected](const std::string& v) {
+            const auto it = std::find(names.begin(), names.end(), v);
+            GLASSBOX_CHECK(it != names.end(), name, " ", shown(v), ": expected ", expected);
+            set(static_cast<size_t>(it - names.begin()));
+          },
+          help + " (" + expected + ")")
+      ->type_name("NAME")
+      ->default_str(current < names.size() ? names[current] : "");
 }
 
 CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, const std::function<bool(double)>& ok,

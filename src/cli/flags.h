@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace CLI {
@@ -32,6 +33,17 @@ CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, co
 // A device flag ("cpu", "cuda", "cuda:1"), parsed and checked once, as it is read.
 CLI::Option* add_device(CLI::App& cmd, const std::string& name, c10::Device& target, const std::string& help);
 
+// A flag naming one value of an enum: `names` is the library's list of its names, in the enum's order
+// (the *_names() functions).
+CLI::Option* add_choice_index(CLI::App& cmd, const std::string& name, const std::function<void(size_t)>& set, size_t current,
+                              const std::vector<std::string>& names, const std::string& help);
+template <typename E>
+CLI::Option* add_choice(CLI::App& cmd, const std::string& name, E& target, const std::vector<std::string>& names,
+                        const std::string& help) {
+  return add_choice_index(cmd, name, [&target](size_t i) { target = static_cast<E>(i); }, static_cast<size_t>(target), names,
+                          help);
+}
+
 // The conversions themselves, for flags whose text means several things (--target 3 or top2).
 int64_t parse_integer(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
 double parse_real(const std::string& flag, const std::string& text, const std::function<bool(double)>& ok,
@@ -43,6 +55,13 @@ std::vector<double> parse_reals(const std::string& flag, const std::string& text
 // is reported as about the flag: "FLAG VALUE: reason".
 template <typename F>
 auto for_flag(const std::string& flag, const std::string& value, F&& f) -> decltype(f());
+
+// The library's parameters a command's flags set: {"train_size", "--train-size"}, ...
+using ParamFlags = std::vector<std::pair<std::string, std::string>>;
+// Runs `f` (a library call taking several flags' values); an error about one of the parameters is said
+// as about its flag ("FLAG VALUE: reason"); any other passes unchanged (it names its file).
+template <typename F>
+auto for_params(const ParamFlags& flags, F&& f) -> decltype(f());
 
 }  // namespace glassbox::cli
 
@@ -56,5 +75,16 @@ auto glassbox::cli::for_flag(const std::string& flag, const std::string& value, 
     // An error about one of the library's parameters is said as the flag's: its reason, from the
     // error's fields. Any other keeps its whole message, after the flag and value it came from.
     throw Error(flag + " " + printable_excerpt(value) + ": " + (e.parameter().empty() ? std::string(e.what()) : e.reason()));
+  }
+}
+
+template <typename F>
+auto glassbox::cli::for_params(const ParamFlags& flags, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    for (const auto& [param, flag] : flags)
+      if (e.parameter() == param) throw Error(flag + " " + printable_excerpt(e.value()) + ": " + e.reason());
+    throw;
   }
 }

@@ -2,18 +2,14 @@
 // one CAM methods take by default.
 #include <CLI/CLI.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 
 #include "commands.h"
 #include "flags.h"
-#include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/layer-listing.h"
 #include "glassbox/models/torchscript.h"
-#include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
-#include "glassbox/util/terminal-text.h"
 #include "model-source.h"
 
 namespace glassbox::cli {
@@ -49,32 +45,7 @@ void run_layers(const LayersArgs& a) {
     session = open_session(a.model, a.inputs.images.empty() ? nullptr : &a.inputs, torchscript && a.inputs.images.empty());
     model = &session.model->network();
   }
-  const std::vector<models::LayerInfo> layers = model->layers();
-  std::string cam;
-  try {
-    cam = explain::default_cam_layer(*model);
-  } catch (const Error&) {
-  }
-  const models::InputShape s = model->input_shape();
-  if (a.json) {
-    nlohmann::json out = {{"model", model->name()},
-                          {"input_shape", {s.channels, s.height, s.width}},
-                          {"default_cam_layer", cam.empty() ? nlohmann::json(nullptr) : nlohmann::json(cam)},
-                          {"layers", nlohmann::json::array()}};
-    for (const auto& l : layers) out["layers"].push_back({{"name", l.name}, {"shape", l.shape}, {"calls", l.calls}});
-    std::printf("%s\n", json_text(out).c_str());
-    return;
-  }
-  std::printf("%s, input %lldx%lldx%lld: %zu layers\n", terminal_text(model->name()).c_str(), static_cast<long long>(s.channels),
-              static_cast<long long>(s.height), static_cast<long long>(s.width), layers.size());
-  for (const auto& l : layers) {
-    std::string shape;
-    for (int64_t d : l.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    std::printf("  %-28s %-16s%s%s\n", printable_excerpt(l.name, 60).c_str(), shape.empty() ? "(not a tensor)" : shape.c_str(),
-                l.calls > 1 ? ("  called " + std::to_string(l.calls) + " times: not available").c_str() : "",
-                l.name == cam ? "  <- CAM methods' default" : "");
-  }
-  if (cam.empty()) std::printf("no layer has an N x C x H x W output with H, W > 1: CAM methods cannot run on this model\n");
+  std::fputs((a.json ? explain::layers_json(*model) : explain::layers_text(*model)).c_str(), stdout);
 }
 
 }  // namespace

@@ -32,10 +32,6 @@ std::vector<std::string> arguments;
 void glassbox::cli::set_command_line(int argc, char** argv) { arguments.assign(argv, argv + argc); }
 const std::vector<std::string>& glassbox::cli::command_line() { return arguments; }
 
-namespace {
-
-}  // namespace
-
 int main(int argc, char** argv) {
   glassbox::cli::set_command_line(argc, argv);
   CLI::App app{"glassbox: see what a LibTorch classifier is thinking, through the gradients of its class scores"};

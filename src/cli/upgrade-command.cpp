@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/util/error.h"
-#include "outputs.h"
+#include "glassbox/util/output-paths.h"
 
 namespace glassbox::cli {
 

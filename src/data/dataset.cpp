@@ -57,9 +57,9 @@ Dataset::Dataset(at::Tensor images, at::Tensor labels, int64_t num_classes, std:
 
 Dataset::Dataset(std::shared_ptr<const SampleSource> source, int64_t channels, int64_t height, int64_t width,
                  at::Tensor labels, int64_t num_classes, std::vector<std::string> class_names, int threads)
-    : labels_(labels.to(at::kLong).contiguous()),
-      source_(std::move(source)),
+    : source_(std::move(source)),
       source_threads_(std::max(1, threads)),
+      labels_(labels.to(at::kLong).contiguous()),
       num_classes_(num_classes),
       class_names_(std::move(class_names)) {
   GLASSBOX_CHECK(source_ != nullptr, "dataset: no sample source");

@@ -1,20 +1,17 @@
 #include "glassbox/data/preprocess.h"
 
 #include "glassbox/data/transforms.h"
+#include "glassbox/util/enum-names.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::data {
 
-std::vector<std::string> channels_names() { return {"keep", "gray", "rgb"}; }
+namespace {
+const char* const kChannelsNames[] = {"keep", "gray", "rgb"};  // Channels' order
+}  // namespace
 
-const char* channels_name(Channels c) {
-  switch (c) {
-    case Channels::keep: return "keep";
-    case Channels::gray: return "gray";
-    case Channels::rgb: return "rgb";
-  }
-  return "?";
-}
+std::vector<std::string> channels_names() { return enum_names(kChannelsNames); }
+const char* channels_name(Channels c) { return enum_name(kChannelsNames, c); }
 
 Normalization imagenet_normalization() { return {{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}}; }
 

@@ -3,30 +3,19 @@
 #include <ATen/ATen.h>
 
 #include "glassbox/util/error.h"
+#include "glassbox/util/enum-names.h"
 
 namespace glassbox::explain {
 
-std::vector<std::string> attribution_sign_names() { return {"auto", "all", "positive", "negative", "absolute_value"}; }
+namespace {
+const char* const kSignNames[] = {"auto", "all", "positive", "negative", "absolute_value"};  // AttributionSign's order
+}  // namespace
 
+std::vector<std::string> attribution_sign_names() { return enum_names(kSignNames); }
 AttributionSign parse_attribution_sign(const std::string& name) {
-  if (name == "auto") return AttributionSign::automatic;
-  if (name == "all") return AttributionSign::all;
-  if (name == "positive") return AttributionSign::positive;
-  if (name == "negative") return AttributionSign::negative;
-  if (name == "absolute_value") return AttributionSign::absolute_value;
-  throw Error::about("sign", name, "expected auto, all, positive, negative or absolute_value");
+  return enum_from_name<AttributionSign>(kSignNames, name, "sign");
 }
-
-const char* attribution_sign_name(AttributionSign sign) {
-  switch (sign) {
-    case AttributionSign::automatic: return "auto";
-    case AttributionSign::all: return "all";
-    case AttributionSign::positive: return "positive";
-    case AttributionSign::negative: return "negative";
-    case AttributionSign::absolute_value: return "absolute_value";
-  }
-  return "?";
-}
+const char* attribution_sign_name(AttributionSign sign) { return enum_name(kSignNames, sign); }
 
 at::Tensor reduce_attribution(const at::Tensor& attribution, AttributionSign sign, double outlier_percent,
                               AttributionSign* used) {

@@ -9,6 +9,7 @@
 #include "glassbox/distributed/communicator.h"
 #include "glassbox/distributed/world.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/enum-names.h"
 
 namespace glassbox::explain {
 
@@ -37,23 +38,13 @@ at::Tensor gradients_vanished(const at::Tensor& gradients) {
   return at::logical_or(at::logical_not(at::isfinite(flat).all(1)), flat.abs().amax(1) == 0);
 }
 
-std::vector<std::string> rank_by_names() { return {"gap", "margin", "entropy"}; }
+namespace {
+const char* const kRankByNames[] = {"gap", "margin", "entropy"};  // RankBy's order
+}  // namespace
 
-RankBy parse_rank_by(const std::string& name) {
-  if (name == "gap") return RankBy::gap;
-  if (name == "margin") return RankBy::margin;
-  if (name == "entropy") return RankBy::entropy;
-  throw Error::about("rank_by", name, "expected gap, margin or entropy");
-}
-
-const char* rank_by_name(RankBy by) {
-  switch (by) {
-    case RankBy::gap: return "gap";
-    case RankBy::margin: return "margin";
-    case RankBy::entropy: return "entropy";
-  }
-  return "?";
-}
+std::vector<std::string> rank_by_names() { return enum_names(kRankByNames); }
+RankBy parse_rank_by(const std::string& name) { return enum_from_name<RankBy>(kRankByNames, name, "rank_by"); }
+const char* rank_by_name(RankBy by) { return enum_name(kRankByNames, by); }
 
 namespace {
 

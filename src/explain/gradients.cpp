@@ -5,17 +5,16 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "glassbox/util/error.h"
+#include "glassbox/util/enum-names.h"
 
 namespace glassbox::explain {
 
-std::vector<std::string> score_names() { return {"logit", "log_softmax", "probability"}; }
+namespace {
+const char* const kScoreNames[] = {"logit", "log_softmax", "probability"};  // Score's order
+}  // namespace
 
-Score parse_score(const std::string& name) {
-  if (name == "logit") return Score::logit;
-  if (name == "log_softmax") return Score::log_softmax;
-  if (name == "probability") return Score::probability;
-  throw Error::about("score", name, "expected logit, log_softmax or probability");
-}
+std::vector<std::string> score_names() { return enum_names(kScoreNames); }
+Score parse_score(const std::string& name) { return enum_from_name<Score>(kScoreNames, name, "score"); }
 
 at::Tensor target_scores(const at::Tensor& logits, const at::Tensor& targets, Score score) {
   const at::Tensor index = targets.view({-1, 1});

@@ -7,16 +7,16 @@
 #include <cmath>
 
 #include "glassbox/util/error.h"
+#include "glassbox/util/enum-names.h"
 
 namespace glassbox::explain {
 
-std::vector<std::string> morph_norm_names() { return {"l2", "linf"}; }
+namespace {
+const char* const kNormNames[] = {"l2", "linf"};  // MorphNorm's order
+}  // namespace
 
-MorphNorm parse_morph_norm(const std::string& name) {
-  if (name == "l2") return MorphNorm::l2;
-  if (name == "linf") return MorphNorm::linf;
-  throw Error::about("norm", name, "expected l2 or linf");
-}
+std::vector<std::string> morph_norm_names() { return enum_names(kNormNames); }
+MorphNorm parse_morph_norm(const std::string& name) { return enum_from_name<MorphNorm>(kNormNames, name, "norm"); }
 
 at::Tensor project(const at::Tensor& x, const at::Tensor& gradients, double k, const data::Normalization& normalization,
                    double pixel_min, double pixel_max) {

@@ -16,6 +16,7 @@
 #include "glassbox/util/error.h"
 #include "glassbox/util/device.h"
 #include "glassbox/util/threads.h"
+#include "glassbox/util/enum-names.h"
 #include "optimizer-state.h"
 #include "progress.h"
 
@@ -316,35 +317,34 @@ class FitRun {
 
 }  // namespace
 
-std::vector<std::string> optimizer_names() { return {"adam", "sgd"}; }
+namespace {
+const char* const kOptimizerNames[] = {"adam", "sgd"};        // OptimizerKind's order
+const char* const kResidenceNames[] = {"auto", "on", "off"};  // DataResidence's order
+}  // namespace
 
+std::vector<std::string> optimizer_names() { return enum_names(kOptimizerNames); }
 OptimizerKind parse_optimizer(const std::string& name) {
-  if (name == "adam") return OptimizerKind::adam;
-  if (name == "sgd") return OptimizerKind::sgd;
-  throw Error::about("optimizer", name, "expected adam or sgd");
+  return enum_from_name<OptimizerKind>(kOptimizerNames, name, "optimizer");
 }
+const char* optimizer_name(OptimizerKind kind) { return enum_name(kOptimizerNames, kind); }
 
-const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::sgd ? "sgd" : "adam"; }
-
-std::vector<std::string> data_residence_names() { return {"auto", "on", "off"}; }
-
+std::vector<std::string> data_residence_names() { return enum_names(kResidenceNames); }
 DataResidence parse_data_residence(const std::string& name) {
-  if (name == "auto") return DataResidence::automatic;
-  if (name == "on") return DataResidence::device;
-  if (name == "off") return DataResidence::host;
-  throw Error::about("data_residence", name, "expected auto, on or off");
+  return enum_from_name<DataResidence>(kResidenceNames, name, "data_residence");
 }
 
 void validate_options(const TrainerOptions& o) {
-  GLASSBOX_CHECK(o.max_epochs() >= 1, "max_epochs ", o.max_epochs(), ": expected at least 1");
-  GLASSBOX_CHECK(o.batch_size() >= 1, "batch_size ", o.batch_size(), ": expected at least 1");
-  GLASSBOX_CHECK(o.learning_rate() >= 0 && std::isfinite(o.learning_rate()), "learning_rate ", o.learning_rate(),
-                 ": expected a positive learning rate (or 0: the architecture's default)");
-  GLASSBOX_CHECK(o.momentum() >= 0 && o.momentum() < 1, "momentum ", o.momentum(), ": expected 0 <= m < 1");
-  GLASSBOX_CHECK(o.threads() >= 0 && o.threads() <= max_threads(), "threads ", o.threads(), ": expected 0 (one per core) to ",
-                 max_threads());
+  GLASSBOX_CHECK_PARAM(o.max_epochs() >= 1, "max_epochs", o.max_epochs(), "expected at least 1");
+  GLASSBOX_CHECK_PARAM(o.batch_size() >= 1, "batch_size", o.batch_size(), "expected at least 1");
+  GLASSBOX_CHECK_PARAM(o.eval_batch_size() >= 1, "eval_batch_size", o.eval_batch_size(), "expected at least 1");
+  GLASSBOX_CHECK_PARAM(o.learning_rate() >= 0 && std::isfinite(o.learning_rate()), "learning_rate", o.learning_rate(),
+                       "expected a positive learning rate (or 0: the architecture's default)");
+  GLASSBOX_CHECK_PARAM(o.momentum() >= 0 && o.momentum() < 1, "momentum", o.momentum(), "expected 0 <= m < 1");
+  GLASSBOX_CHECK_PARAM(o.threads() >= 0 && o.threads() <= max_threads(), "threads", o.threads(),
+                       "expected 0 (one per core) to ", max_threads());
   check_device(o.device());
-  GLASSBOX_CHECK(o.device_data_max_bytes() >= 0, "device_data_max_bytes ", o.device_data_max_bytes(), ": expected >= 0");
+  GLASSBOX_CHECK_PARAM(o.device_data_max_bytes() >= 0, "device_data_max_bytes", o.device_data_max_bytes(), "expected >= 0");
+  GLASSBOX_CHECK_PARAM(o.log_every_n_steps() >= 1, "log_every_n_steps", o.log_every_n_steps(), "expected at least 1");
 }
 
 Trainer::Trainer(TrainerOptions options) : options_(std::move(options)), loggers_(std::make_shared<LoggerList>()) {}

@@ -1,5 +1,6 @@
 // GLASSBOX_ARG declares an option with a chained setter and a getter, the way LibTorch's TORCH_ARG does
-// (`TrainerOptions().max_epochs(2).batch_size(64)`), without pulling libtorch into light headers.
+// (`TrainerOptions().max_epochs(2).batch_size(64)`), without pulling libtorch into light headers. As
+// TORCH_ARG, a non-const object also hands out the option itself, so that a parser can bind to it.
 #pragma once
 
 #include <utility>
@@ -11,6 +12,7 @@
     return *this;                                                     \
   }                                                                   \
   const T& name() const noexcept { return this->name##_; }           \
+  T& name() noexcept { return this->name##_; }                       \
                                                                       \
  private:                                                             \
   T name##_

@@ -8,6 +8,7 @@
 #include "baselines.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/enum-names.h"
 
 namespace glassbox::explain {
 namespace {
@@ -50,28 +51,16 @@ void gauss_legendre(int64_t n, std::vector<double>& nodes, std::vector<double>& 
 
 }  // namespace
 
-std::vector<std::string> integration_rule_names() { return {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}; }
+namespace {
+// IntegrationRule's order; Captum's names.
+const char* const kRuleNames[] = {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"};
+}  // namespace
 
+std::vector<std::string> integration_rule_names() { return enum_names(kRuleNames); }
 IntegrationRule parse_integration_rule(const std::string& name) {
-  if (name == "gausslegendre") return IntegrationRule::gauss_legendre;
-  if (name == "riemann_left") return IntegrationRule::riemann_left;
-  if (name == "riemann_right") return IntegrationRule::riemann_right;
-  if (name == "riemann_middle") return IntegrationRule::riemann_middle;
-  if (name == "riemann_trapezoid") return IntegrationRule::riemann_trapezoid;
-  throw Error::about("method", name, "expected gausslegendre, riemann_left, riemann_right, "
-              "riemann_middle or riemann_trapezoid");
+  return enum_from_name<IntegrationRule>(kRuleNames, name, "method");
 }
-
-const char* integration_rule_name(IntegrationRule rule) {
-  switch (rule) {
-    case IntegrationRule::gauss_legendre: return "gausslegendre";
-    case IntegrationRule::riemann_left: return "riemann_left";
-    case IntegrationRule::riemann_right: return "riemann_right";
-    case IntegrationRule::riemann_middle: return "riemann_middle";
-    case IntegrationRule::riemann_trapezoid: return "riemann_trapezoid";
-  }
-  return "?";
-}
+const char* integration_rule_name(IntegrationRule rule) { return enum_name(kRuleNames, rule); }
 
 void integration_points(IntegrationRule rule, int64_t n, std::vector<double>& alphas, std::vector<double>& weights) {
   GLASSBOX_CHECK_PARAM(n >= 1 && n <= kMaxIntegrationSteps, "n_steps", n, "expected 1..", kMaxIntegrationSteps);

@@ -5,26 +5,19 @@
 
 #include "glassbox/explain/methods.h"
 #include "glassbox/util/error.h"
+#include "glassbox/util/enum-names.h"
 
 namespace glassbox::explain {
 
-std::vector<std::string> noise_tunnel_type_names() { return {"smoothgrad", "smoothgrad_sq", "vargrad"}; }
+namespace {
+const char* const kTypeNames[] = {"smoothgrad", "smoothgrad_sq", "vargrad"};  // NoiseTunnelType's order
+}  // namespace
 
+std::vector<std::string> noise_tunnel_type_names() { return enum_names(kTypeNames); }
 NoiseTunnelType parse_noise_tunnel_type(const std::string& name) {
-  if (name == "smoothgrad") return NoiseTunnelType::smoothgrad;
-  if (name == "smoothgrad_sq") return NoiseTunnelType::smoothgrad_sq;
-  if (name == "vargrad") return NoiseTunnelType::vargrad;
-  throw Error::about("nt_type", name, "expected smoothgrad, smoothgrad_sq or vargrad");
+  return enum_from_name<NoiseTunnelType>(kTypeNames, name, "nt_type");
 }
-
-const char* noise_tunnel_type_name(NoiseTunnelType type) {
-  switch (type) {
-    case NoiseTunnelType::smoothgrad: return "smoothgrad";
-    case NoiseTunnelType::smoothgrad_sq: return "smoothgrad_sq";
-    case NoiseTunnelType::vargrad: return "vargrad";
-  }
-  return "?";
-}
+const char* noise_tunnel_type_name(NoiseTunnelType type) { return enum_name(kTypeNames, type); }
 
 at::Tensor noise_tunnel(const std::function<at::Tensor(const at::Tensor&)>& method, const at::Tensor& x,
                         const NoiseTunnelOptions& o) {

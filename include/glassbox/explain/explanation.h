@@ -1,0 +1,55 @@
+// One call from a model and a batch of inputs to their explanation: the model's prediction, the class
+// each sample is explained for, the layer a layer method used (the default CAM layer unless one is
+// given), and the attributions, spread over ranks when a world is given. What a command line, a
+// server or a program explaining a batch needs, so that they all choose targets and layers the same way.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+
+#include "glassbox/distributed/communicator.h"
+#include "glassbox/explain/attribution.h"
+#include "glassbox/explain/methods.h"
+#include "glassbox/models/model.h"
+#include "glassbox/util/arg.h"
+
+namespace glassbox::explain {
+
+// Which class each sample is explained for.
+struct Target {
+  enum class Kind {
+    class_index,  // the same class for every sample
+    top,          // each sample's most likely class
+    top2,         // the most likely class; the runner-up is kept for the two-class figure
+  };
+  Kind kind = Kind::top;
+  int64_t class_index = -1;  // for class_index
+};
+// "top", "top2" or a class index (decimal); throws glassbox::Error::about("target", text, ...).
+Target parse_target(const std::string& text);
+
+struct ExplainOptions {
+  GLASSBOX_ARG(Target, target);
+  // The method's options; for a layer method with no layer given, the default CAM layer is taken.
+  GLASSBOX_ARG(AttributeOptions, attribute);
+};
+
+struct Explanation {
+  at::Tensor probabilities;  // [B, K] softmax of the logits, double, on the CPU
+  at::Tensor ranked;         // [B, 2] each sample's two most likely classes, on the inputs' device
+  at::Tensor targets;        // [B] the classes explained, on the inputs' device
+  at::Tensor attributions;   // the method's output for the targets, on the CPU
+  std::string layer;         // the layer a layer method worked on
+  bool default_layer = false;  // whether that layer was chosen here (nothing was given)
+};
+
+// Explains `x` (inputs prepared by model.spec(), on the model's device). Throws glassbox::Error::about
+// "target" (a class out of range), "method" (a layer method on a model without a CAM layer) or "layer";
+// an error naming the model when its logits are not finite. With `world`, every rank calls it with the
+// same inputs, each explains a block of the batch, and every rank gets all attributions, in order.
+Explanation explain_batch(const models::Model& model, const at::Tensor& x, const AttributionMethod& method,
+                          const ExplainOptions& options, distributed::Communicator* world = nullptr);
+
+}  // namespace glassbox::explain

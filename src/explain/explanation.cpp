@@ -1,0 +1,54 @@
+#include "glassbox/explain/explanation.h"
+
+#include <ATen/ATen.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "glassbox/explain/layer-attribution.h"
+#include "glassbox/models/model-options.h"
+#include "glassbox/util/error.h"
+
+namespace glassbox::explain {
+
+Target parse_target(const std::string& text) {
+  if (text == "top") return {Target::Kind::top, -1};
+  if (text == "top2") return {Target::Kind::top2, -1};
+  const bool digits = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
+  const long long c = digits ? std::strtoll(text.c_str(), nullptr, 10) : -1;
+  GLASSBOX_CHECK_PARAM(digits && c < models::kMaxClasses, "target", text, "expected top, top2 or a class index in 0..",
+                       models::kMaxClasses - 1);
+  return {Target::Kind::class_index, c};
+}
+
+Explanation explain_batch(const models::Model& model, const at::Tensor& x, const AttributionMethod& method,
+                          const ExplainOptions& options, distributed::Communicator* world) {
+  models::Classifier& network = model.network();
+  const Target& target = options.target();
+  const int64_t K = model.num_classes();
+  GLASSBOX_CHECK_PARAM(target.kind != Target::Kind::class_index || (target.class_index >= 0 && target.class_index < K),
+                       "target", target.class_index, "out of range, the model has ", K, " classes (0..", K - 1, ")");
+  AttributeOptions attribute = options.attribute();
+  Explanation e;
+  if (method.uses_layer()) {
+    e.default_layer = attribute.layer().layer().empty();
+    try {
+      e.layer = e.default_layer ? default_cam_layer(network) : resolved_layer(network, attribute.layer());
+    } catch (const Error& error) {
+      if (!e.default_layer) throw;
+      throw Error::about("method", method.name(), error.parameter().empty() ? error.what() : error.reason());
+    }
+    attribute.layer(LayerOptions(attribute.layer()).layer(e.layer));
+  }
+  const at::Tensor logits = model.predict(x);
+  GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf) for these inputs");
+  e.probabilities = at::softmax(logits.to(at::kDouble), 1).to(at::kCPU);
+  e.ranked = std::get<1>(at::topk(logits, std::min<int64_t>(2, K), 1));
+  e.targets = target.kind == Target::Kind::class_index ? at::full({x.size(0)}, target.class_index, e.ranked.options())
+                                                       : e.ranked.select(1, 0).contiguous();
+  const AttributionRequest request{network, x, e.targets, attribute};
+  e.attributions = world != nullptr ? attribute_across_ranks(method, request, *world) : method.attribute(request).to(at::kCPU);
+  return e;
+}
+
+}  // namespace glassbox::explain
