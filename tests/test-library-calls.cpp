@@ -26,18 +26,9 @@
 
 using namespace glassbox;
 namespace fs = std::filesystem;
+using glassbox::testing::parameter_of;
 
 namespace {
-
-// The parameter named by the glassbox::Error `f` throws, or "(none)".
-std::string parameter_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.parameter();
-  }
-  return "(none)";
-}
 
 template <typename E>
 void expect_names_in_enum_order(const std::vector<std::string>& names, const std::function<E(const std::string&)>& parse,

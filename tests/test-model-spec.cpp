@@ -11,6 +11,7 @@
 #include "glassbox/data/class-names.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/models/model-json.h"
+#include "glassbox/models/model-source.h"
 #include "glassbox/models/model.h"
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/error.h"
@@ -26,6 +27,7 @@ const std::string kSkimage = "/usr/lib/python3/dist-packages/skimage/data";
 const std::string kCli = GLASSBOX_CLI;
 
 std::string error_of(const std::function<void()>& f) { return glassbox::testing::error_message_of<Error>(f); }
+using glassbox::testing::parameter_of;
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
@@ -171,6 +173,22 @@ with torch.no_grad():
   const models::Model loose = models::load_torchscript_model(dir + "/net.pt", {3, 48, 48}, models::InputSpec());
   what = error_of([&] { loose.prepare_files({kSkimage + "/rocket.jpg"}); });
   EXPECT_NE(what.find("rocket.jpg: 640x427x3 after preprocessing, but the model takes 48x48x3"), std::string::npos) << what;
+
+  // Opened in two steps: what is known first (the model.json's), then the model.
+  models::ModelOpener described(models::ModelSource().torchscript(dir + "/net.pt"));
+  ASSERT_TRUE(described.input_shape().has_value());
+  EXPECT_EQ(described.spec().preprocess().crop(), 48);
+  EXPECT_EQ(described.open({}).class_name(3), "rocket ship");
+  // Without model.json: the specification given, the shape of what it reads, the data's class names.
+  models::ModelOpener bare(models::ModelSource().torchscript(dir + "/bare.pt").spec(models::InputSpec()));
+  EXPECT_FALSE(bare.input_shape().has_value());
+  const models::Model opened = bare.open(models::InputShape{3, 40, 40}, {"w", "x", "y", "z"});
+  EXPECT_EQ(opened.input_shape().width, 40);
+  EXPECT_EQ(opened.class_name(1), "x");
+  EXPECT_EQ(parameter_of([&] { models::ModelOpener(models::ModelSource().torchscript(dir + "/bare.pt")).open(); }), "input_shape");
+  EXPECT_EQ(parameter_of([&] { models::ModelOpener(models::ModelSource().torchscript(dir + "/net.pt").spec(models::InputSpec())); }),
+            "spec");  // beside a model.json, which is the model's one description
+  EXPECT_EQ(parameter_of([&] { models::ModelOpener(models::ModelSource()); }), "checkpoint");
 }
 
 // Training records the specification it was given; the checkpoint gives it back with the model.

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "glassbox/util/error.h"
+
 namespace glassbox::testing {
 
 // A fresh, empty directory under the build tree for one test.
@@ -98,6 +100,16 @@ std::string error_message_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+// The parameter a glassbox::Error that `f` throws is about (Error::about), or "(none)" when it throws none.
+inline std::string parameter_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const glassbox::Error& e) {
+    return e.parameter();
+  }
+  return "(none)";
 }
 
 }  // namespace glassbox::testing

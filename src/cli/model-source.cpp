@@ -11,6 +11,7 @@
 #include "glassbox/data/image-decode.h"
 #include "glassbox/models/checkpoint.h"
 #include "glassbox/models/model-json.h"
+#include "glassbox/models/model-source.h"
 #include "glassbox/models/torchscript.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/threads.h"
@@ -133,16 +134,17 @@ void check_model_args(const ModelArgs& a) {
 
 namespace {
 
-// A TorchScript model's specification: its model.json, or the flags.
-models::InputSpec torchscript_spec(const ModelArgs& a, std::optional<models::InputShape>& shape) {
+// Where the model comes from; a TorchScript file without model.json is described by the flags.
+models::ModelSource source_of(const ModelArgs& a) {
+  models::ModelSource source =
+      models::ModelSource().checkpoint(a.checkpoint).torchscript(a.torchscript).torchscript_options(torchscript_options(a));
+  if (a.torchscript.empty()) return source;
   const std::string sidecar = models::model_json_path(a.torchscript);
   std::error_code ec;
+  const std::string flag = !a.normalize.empty() ? "--normalize" : !a.classes.empty() ? "--classes" : preprocess_flag_given(a.data);
   if (std::filesystem::exists(sidecar, ec)) {
-    const std::string flag = !a.normalize.empty() ? "--normalize" : !a.classes.empty() ? "--classes" : preprocess_flag_given(a.data);
     GLASSBOX_CHECK(flag.empty(), flag, ": ", sidecar, " describes this model's inputs and classes; edit it instead");
-    models::ModelJson j = models::read_model_json(sidecar);
-    shape = j.input_shape;
-    return j.spec;
+    return source;
   }
   data::Preprocess preprocess = preprocess_of(a.data);
   if (!a.normalize.empty()) {
@@ -156,59 +158,44 @@ models::InputSpec torchscript_spec(const ModelArgs& a, std::optional<models::Inp
   }
   std::vector<std::string> names;
   if (!a.classes.empty()) names = data::read_class_names(a.classes);
-  return models::InputSpec().preprocess(preprocess).class_names(names);
+  return source.spec(models::InputSpec().preprocess(preprocess).class_names(names));
 }
-
-std::string flag_hint(const ModelArgs& a) { return a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : ""; }
 
 }  // namespace
 
 Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
   check_model_args(a);
   configure_threads(a.threads);
-  const c10::Device device = a.device;
   std::vector<int64_t> positions;
   if (in != nullptr && in->images.empty()) positions = parse_index(in->index);
   GLASSBOX_CHECK(in == nullptr || in->images.size() <= size_t(kMaxInputs), "--image: ", in ? in->images.size() : 0,
                  " files, at most ", kMaxInputs);
   const bool images = in != nullptr && !in->images.empty();
 
+  models::ModelOpener opener(source_of(a));
   Session s;
-  std::optional<models::InputShape> shape;
-  models::InputSpec spec;
-  if (!a.checkpoint.empty()) {
-    s.model = std::make_unique<models::Model>(models::load_checkpoint_model(a.checkpoint));
-    spec = s.model->spec();
-  } else {
-    spec = torchscript_spec(a, shape);
-  }
   // The split, its images prepared as the model's were (normalised when made inputs).
   if (need_split || (in != nullptr && !images))
     s.split = data::load_dataset(a.data.data, split_of(a.data),
-                                 dataset_options(a.data, data::Preprocess(spec.preprocess()).normalize({}), a.threads))
+                                 dataset_options(a.data, data::Preprocess(opener.spec().preprocess()).normalize({}), a.threads))
                   .dataset;
-  if (!a.torchscript.empty()) {
-    // Without model.json, the input shape is what the model is given.
-    if (!shape && images) shape = spec.prepared_shape(data::read_image_file(in->images.front()));
-    if (!shape) shape = models::InputShape{s.split->channels(), s.split->height(), s.split->width()};
-    for_flag("--normalize", a.normalize, [&] { spec.validate(*shape, 0, "--torchscript " + a.torchscript); });
-    auto network = std::make_unique<models::TorchScriptClassifier>(a.torchscript, *shape, torchscript_options(a));
-    // Without names of its own, the dataset's, when they are one per class.
-    if (spec.class_names().empty() && s.split && int64_t(s.split->class_names().size()) == network->num_classes())
-      spec.class_names(s.split->class_names());
-    const std::string what = a.classes.empty() ? "--torchscript " + a.torchscript : "--classes " + a.classes;
-    try {
-      s.model = std::make_unique<models::Model>(std::move(network), spec);
-    } catch (Error& e) {
-      throw e.add_context(what);
-    }
+  // Without a recorded input shape, a TorchScript model's is that of what it is given.
+  std::optional<models::InputShape> shape = opener.input_shape();
+  if (!shape && images) shape = opener.spec().prepared_shape(data::read_image_file(in->images.front()));
+  if (!shape && s.split) shape = models::InputShape{s.split->channels(), s.split->height(), s.split->width()};
+  try {
+    s.model = std::make_unique<models::Model>(opener.open(shape, s.split ? s.split->class_names() : std::vector<std::string>()));
+  } catch (Error& e) {
+    throw e.add_context(a.classes.empty() ? (a.checkpoint.empty() ? "--torchscript " + a.torchscript : "--checkpoint " + a.checkpoint)
+                                          : "--classes " + a.classes);
   }
   const models::InputShape ms = s.model->input_shape();
   if (s.split)
     GLASSBOX_CHECK(s.split->channels() == ms.channels && s.split->height() == ms.height && s.split->width() == ms.width,
                    "--data ", a.data.data, ": images are ", s.split->channels(), "x", s.split->height(), "x",
-                   s.split->width(), ", but the model takes ", ms.channels, "x", ms.height, "x", ms.width, flag_hint(a));
-  s.model->to(device);
+                   s.split->width(), ", but the model takes ", ms.channels, "x", ms.height, "x", ms.width,
+                   a.checkpoint.empty() ? " (give --resize/--crop or --preprocess)" : "");
+  s.model->to(a.device);
   if (images) {
     s.inputs.x = s.model->prepare_files(in->images);
     s.inputs.labels.assign(in->images.size(), -1);
@@ -223,7 +210,7 @@ Session open_session(const ModelArgs& a, const InputArgs* in, bool need_split) {
       GLASSBOX_CHECK(p < s.split->size(), "--index ", p, ": past the ", a.data.split, " split of ", a.data.data,
                      ", which has ", s.split->size(), " samples (0..", s.split->size() - 1, ")");
     const data::Batch b = s.split->batch(at::tensor(positions, at::kLong));
-    s.inputs.x = s.model->spec().to_input(b.x).to(device);
+    s.inputs.x = s.model->spec().to_input(b.x).to(a.device);
     for (int64_t i = 0; i < b.y.size(0); ++i) s.inputs.labels.push_back(b.y[i].item<int64_t>());
     for (int64_t p : positions) s.inputs.names.push_back(std::to_string(p));
   }
