@@ -33,6 +33,7 @@
 #include "glassbox/explain/figures.h"
 #include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/layer-listing.h"
+#include "glassbox/explain/layer-map.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/render/png.h"

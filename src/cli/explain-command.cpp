@@ -84,6 +84,7 @@ void run_explain(ExplainArgs& a) {
   });
   if (world->rank() != 0) return;
   if (e.default_layer) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", terminal_text(e.layer).c_str());
+  if (e.reshaped) std::printf("layer %s %s (--layer-layout states another)\n", terminal_text(e.layer).c_str(), e.layer_reading.c_str());
   const int64_t B = x.size(0);
   std::vector<std::string> paths;
   for (int64_t i = 0; i < B; ++i) paths.push_back(figure_path(a.out, s.inputs.names[static_cast<size_t>(i)], size_t(B)));
@@ -126,6 +127,10 @@ Run add_explain_command(CLI::App& app) {
   cmd->add_option("--layer", o.layer().layer(),
                   "layer methods: the layer (glassbox layers lists them); default: the last whose output is N x C x H x W");
   cmd->add_flag("--no-relu", a->no_relu, "CAMs: keep negative values (Captum's LayerGradCam default)");
+  add_choice(*cmd, "--layer-layout", o.layer().layout(), explain::layer_layout_names(),
+             "CAMs: how the layer's output is a map: nchw, nhwc (Swin), tokens (ViT: [B, prefix + h*w, C]); auto: from its shape");
+  add_integer(*cmd, "--prefix-tokens", o.layer().prefix_tokens(), -1, 64,
+              "CAMs on tokens: tokens before the patches (class, distillation, registers); -1: the fewest that leave a grid");
   cmd->add_option("--target", a->target,
                   "a class index; top: each sample's top class; top2: the seed's 2x3 figure for the two top classes")
       ->capture_default_str();

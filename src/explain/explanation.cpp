@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/layer-map.h"
 #include "glassbox/models/model-options.h"
 #include "glassbox/util/error.h"
 
@@ -39,6 +40,15 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
       throw Error::about("method", method.name(), error.parameter().empty() ? error.what() : error.reason());
     }
     attribute.layer(LayerOptions(attribute.layer()).layer(e.layer));
+    if (method.reads_map())
+      for (const models::LayerInfo& l : network.layers())
+        if (l.name == e.layer && !l.shape.empty()) {
+          std::vector<int64_t> sizes{x.size(0)};
+          sizes.insert(sizes.end(), l.shape.begin(), l.shape.end());
+          const MapReading m = read_as_map(sizes, attribute.layer(), x.size(2), x.size(3), e.layer);
+          e.layer_reading = m.describe(sizes);
+          e.reshaped = m.layout != LayerLayout::channels_first;
+        }
   }
   const at::Tensor logits = model.predict(x);
   GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf) for these inputs");

@@ -61,10 +61,6 @@ LayerActivation layer_activation(models::Classifier& model, const at::Tensor& x,
   return out;
 }
 
-void check_cam_activation(const at::Tensor& a, const std::string& layer) {
-  GLASSBOX_CHECK_PARAM(a.dim() == 4 && a.size(2) >= 1 && a.size(3) >= 1, "layer", layer, "its output is ", a.sizes(), ", but CAM methods need N x C x H x W");
-}
-
 at::Tensor finish_cam(at::Tensor cam, const at::Tensor& x, const LayerOptions& o) {
   if (o.relu()) cam = at::relu(cam);
   cam = cam.unsqueeze(1);

@@ -105,6 +105,17 @@ struct OcclusionOptions {
 at::Tensor occlusion(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                      const OcclusionOptions& options = OcclusionOptions());
 
+// How CAMs read a layer's output as a map [B, C, h, w] (layer-map.h).
+enum class LayerLayout {
+  automatic,       // from the shape: tokens for [B, T, C]; channels last for [B, h, w, C] with the input's aspect
+  channels_first,  // [B, C, h, w]: convolutions
+  channels_last,   // [B, h, w, C]: Swin's stages, ConvNeXt's blocks inside
+  tokens,          // [B, prefix + h * w, C]: a vision transformer's class (and other) tokens, then the patches
+};
+LayerLayout parse_layer_layout(const std::string& name);  // "auto" | "nchw" | "nhwc" | "tokens"
+std::vector<std::string> layer_layout_names();  // every name the parser takes, in order
+const char* layer_layout_name(LayerLayout layout);
+
 // Options of the layer methods.
 struct LayerOptions {
   // The layer (Classifier::layers() lists them). Empty: the last layer whose output is N x C x H x W
@@ -118,6 +129,10 @@ struct LayerOptions {
   GLASSBOX_ARG(bool, upsample) = true;
   // ScoreCAM: masked inputs per forward pass (its memory bound); pytorch-grad-cam's batch_size.
   GLASSBOX_ARG(int64_t, internal_batch_size) = 32;
+  // CAMs: how the layer's output is read as a map (pytorch-grad-cam's reshape_transform), and for
+  // tokens how many come before the patches (-1: the fewest, 0 to 8, that leave a grid).
+  GLASSBOX_ARG(LayerLayout, layout) = LayerLayout::automatic;
+  GLASSBOX_ARG(int64_t, prefix_tokens) = -1;
 };
 
 // Every method's options together, for callers that pick the method by name at run time.

@@ -43,6 +43,10 @@ struct Explanation {
   at::Tensor attributions;   // the method's output for the targets, on the CPU
   std::string layer;         // the layer a layer method worked on
   bool default_layer = false;  // whether that layer was chosen here (nothing was given)
+  // For a CAM, how the layer's output was read as a map: "[1, 197, 768] read as 1 class token + 14 x 14
+  // tokens of 768 channels" (layer-map.h).
+  std::string layer_reading;
+  bool reshaped = false;  // whether that reading was other than [B, C, h, w] as it is
 };
 
 // Explains `x` (inputs prepared by model.spec(), on the model's device). Throws glassbox::Error::about

@@ -31,9 +31,6 @@ struct LayerActivation {
 LayerActivation layer_activation(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                                  const std::string& layer, Score score, bool with_gradients);
 
-// Checks an activation is N x C x H x W, as CAMs need; the error names the layer and its shape.
-void check_cam_activation(const at::Tensor& activation, const std::string& layer);
-
 // A CAM [B, h, w]: its positive part when options.relu, then [B, 1, H, W] over the input x when
 // options.upsample (bilinear, align_corners false), else [B, 1, h, w].
 at::Tensor finish_cam(at::Tensor cam, const at::Tensor& x, const LayerOptions& options);

@@ -37,6 +37,9 @@ class AttributionMethod {
   virtual std::vector<std::string> options() const = 0;
   // Layer methods read AttributeOptions::layer; input methods do not.
   virtual bool uses_layer() const { return false; }
+  // Whether it reads its layer's output as a map [B, C, h, w] (CAMs: layer-map.h), rather than
+  // attributing to the layer's output as it is (layer_ig, layer_gxa).
+  virtual bool reads_map() const { return false; }
   // Attributions: shaped like x for input methods; [B, 1, H, W] (or at the layer's resolution) for
   // CAMs; shaped like the layer's activation for Captum's layer methods.
   virtual at::Tensor attribute(const AttributionRequest& request) const = 0;

@@ -7,6 +7,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/layer-map.h"
 #include "glassbox/explain/methods.h"
 
 namespace glassbox::explain {
@@ -18,23 +19,26 @@ class EigenCamMethod final : public AttributionMethod {
   const char* help() const override {
     return "Eigen-CAM: the activation's first principal component (pytorch-grad-cam's EigenCAM; no gradients, any target)";
   }
-  std::vector<std::string> options() const override { return {"layer.layer", "layer.relu", "layer.upsample"}; }
+  std::vector<std::string> options() const override {
+    return {"layer.layer", "layer.relu", "layer.upsample", "layer.layout", "layer.prefix_tokens"};
+  }
+  bool reads_map() const override { return true; }
   bool uses_layer() const override { return true; }
   at::Tensor attribute(const AttributionRequest& r) const override {
     const std::string layer = resolved_layer(r.model, r.options.layer());
     const LayerActivation a = layer_activation(r.model, r.x, r.targets, layer, r.options.score(), false);
-    check_cam_activation(a.activation, layer);
+    const at::Tensor A = to_map(a.activation, read_as_map(a.activation.sizes(), r.options.layer(), r.x.size(2), r.x.size(3), layer));
     torch::autograd::AutoGradMode no_grad(false);
-    const int64_t B = a.activation.size(0), K = a.activation.size(1), h = a.activation.size(2), w = a.activation.size(3);
-    at::Tensor cams = at::empty({B, h, w}, a.activation.options());
+    const int64_t B = A.size(0), K = A.size(1), h = A.size(2), w = A.size(3);
+    at::Tensor cams = at::empty({B, h, w}, A.options());
     for (int64_t b = 0; b < B; ++b) {
-      const at::Tensor m = a.activation[b].reshape({K, h * w}).t().to(at::kDouble);  // positions x channels
+      const at::Tensor m = A[b].reshape({K, h * w}).t().to(at::kDouble);  // positions x channels
       const at::Tensor centred = m - m.mean(0, true);
       const at::Tensor vt = std::get<2>(at::linalg_svd(centred, /*full_matrices=*/false));
       at::Tensor projection = centred.matmul(vt[0]);
       const at::Tensor summed = m.sum(1);
       if ((projection * (summed - summed.mean())).sum().item<double>() < 0) projection = -projection;
-      cams[b] = projection.reshape({h, w}).to(a.activation.scalar_type());
+      cams[b] = projection.reshape({h, w}).to(A.scalar_type());
     }
     return finish_cam(cams, r.x, r.options.layer());
   }

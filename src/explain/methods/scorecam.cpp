@@ -9,6 +9,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/layer-map.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/util/error.h"
 
@@ -26,18 +27,19 @@ class ScoreCamMethod final : public AttributionMethod {
     return "Score-CAM: channels weighted by the score of the input they mask (pytorch-grad-cam's ScoreCAM)";
   }
   std::vector<std::string> options() const override {
-    return {"score", "layer.layer", "layer.relu", "layer.upsample", "layer.internal_batch_size"};
+    return {"score", "layer.layer", "layer.relu", "layer.upsample", "layer.internal_batch_size", "layer.layout",
+            "layer.prefix_tokens"};
   }
   bool uses_layer() const override { return true; }
+  bool reads_map() const override { return true; }
   at::Tensor attribute(const AttributionRequest& r) const override {
     const LayerOptions& o = r.options.layer();
     GLASSBOX_CHECK(o.internal_batch_size() >= 1, "internal_batch_size ", o.internal_batch_size(), ": expected at least 1");
     const std::string layer = resolved_layer(r.model, o);
     const LayerActivation a = layer_activation(r.model, r.x, r.targets, layer, r.options.score(), false);
-    check_cam_activation(a.activation, layer);
+    const at::Tensor A = to_map(a.activation, read_as_map(a.activation.sizes(), o, r.x.size(2), r.x.size(3), layer)).contiguous();
     models::EvalModeGuard eval(r.model);
     torch::autograd::AutoGradMode no_grad(false);
-    const at::Tensor& A = a.activation;
     const int64_t B = A.size(0), K = A.size(1), H = r.x.size(2), W = r.x.size(3);
     // Each map's range, from its upsampled version (as the masks are made).
     at::Tensor lo = at::empty({B, K}, A.options()), hi = at::empty({B, K}, A.options());
