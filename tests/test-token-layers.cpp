@@ -6,9 +6,14 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstring>
 #include <fstream>
+#include <memory>
 
+#include "glassbox/explain/explanation.h"
+#include "glassbox/explain/layer-listing.h"
 #include "glassbox/explain/layer-map.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/models/torchscript.h"
@@ -128,8 +133,24 @@ for name, (net, layer, reshape) in nets.items():
       EXPECT_GT(want.abs().max().item<double>(), 0);  // a map, not the zeros of a layer the scores skip
       EXPECT_LT((got - want).abs().max().item<double>(), 1e-5 * (1 + want.abs().max().item<double>()));
     }
-    // Layer methods other than CAMs keep the layer's own shape.
+    // Layer methods other than CAMs keep the layer's own shape; an explanation reads them as a map too,
+    // to draw them, and says how.
     const at::Tensor gxa = attribute("layer_gxa", model, x, targets, options);
     EXPECT_EQ(gxa.dim(), name == "vit" ? 3 : 4);
+    const models::Model wrapped(std::make_unique<models::TorchScriptClassifier>(dir + "/" + name + ".pt", models::InputShape{3, 32, 32}),
+                                models::InputSpec());
+    const Explanation e = explain_batch(wrapped, x, find_attribution_method("layer_gxa"),
+                                        ExplainOptions().target(parse_target("top")).attribute(options));
+    ASSERT_EQ(e.attribution_map.sizes(), (std::vector<int64_t>{3, 16, 4, 4}));
+    EXPECT_TRUE(e.reshaped);
+    EXPECT_NE(e.layer_reading.find(name == "vit" ? "1 class token + 4 x 4 tokens" : "4 x 4 x 16 (channels last)"),
+              std::string::npos) << e.layer_reading;
+    // The listing says how CAMs read the layer.
+    for (const auto& l : nlohmann::json::parse(layers_json(model))["layers"])
+      if (l["name"] == layer)
+        EXPECT_EQ(l["map"], name == "vit" ? "read as 1 class token + 4 x 4 tokens of 16 channels"
+                                          : "read as 4 x 4 x 16 (channels last)");
+    const at::Tensor patches = name == "vit" ? e.attributions.narrow(1, 1, 16) : e.attributions;
+    EXPECT_NEAR(e.attribution_map.sum().item<double>(), patches.sum().item<double>(), 1e-4);
   }
 }

@@ -94,7 +94,8 @@ void run_explain(ExplainArgs& a) {
                                                      e.ranked.select(1, 0).contiguous(), e.ranked.select(1, 1).contiguous(), a.k);
     for (int64_t i = 0; i < B; ++i) write_file_atomically(paths[size_t(i)], explain::render_confusion_figure(data[size_t(i)], a.figure.panel_size()));
   } else {
-    const auto figures = explain::attribution_figure_data(*s.model, x, e.attributions, e.targets, method.name(), s.inputs.labels);
+    const at::Tensor& drawn = e.attribution_map.defined() ? e.attribution_map : e.attributions;
+    const auto figures = explain::attribution_figure_data(*s.model, x, drawn, e.targets, method.name(), s.inputs.labels);
     a.figure.fade(!method.uses_layer());  // a CAM is blended everywhere, as show_cam_on_image
     for (int64_t i = 0; i < B; ++i) write_file_atomically(paths[size_t(i)], explain::render_attribution_figure(figures[size_t(i)], a.figure));
   }

@@ -58,6 +58,16 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
                                                        : e.ranked.select(1, 0).contiguous();
   const AttributionRequest request{network, x, e.targets, attribute};
   e.attributions = world != nullptr ? attribute_across_ranks(method, request, *world) : method.attribute(request).to(at::kCPU);
+  if (method.uses_layer() && !method.reads_map() && e.attributions.dim() >= 3) {
+    try {
+      const MapReading m = read_as_map(e.attributions.sizes(), attribute.layer(), x.size(2), x.size(3), e.layer);
+      e.attribution_map = to_map(e.attributions, m);
+      e.layer_reading = m.describe(e.attributions.sizes());
+      e.reshaped = m.layout != LayerLayout::channels_first;
+    } catch (const Error&) {
+      // Not a map (a sequence without a grid): the attributions stand as they are, undrawn.
+    }
+  }
   return e;
 }
 

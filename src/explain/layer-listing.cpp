@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "glassbox/explain/layer-attribution.h"
+#include "glassbox/explain/layer-map.h"
 #include "glassbox/util/bounded-json.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/terminal-text.h"
@@ -16,6 +17,21 @@ namespace {
 std::string cam_layer_or_none(models::Classifier& model) {
   try {
     return default_cam_layer(model);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+// How CAMs would read the layer as a map, when it is tokens or channels last ("" otherwise).
+std::string map_reading(const models::LayerInfo& l, const models::InputShape& input) {
+  if (l.shape.size() != 2 && l.shape.size() != 3) return "";
+  std::vector<int64_t> sizes{1};
+  sizes.insert(sizes.end(), l.shape.begin(), l.shape.end());
+  try {
+    const MapReading m = read_as_map(sizes, LayerOptions(), input.height, input.width, l.name);
+    if (m.layout == LayerLayout::channels_first) return "";
+    const std::string d = m.describe(sizes);
+    return d.substr(d.find("read as"));
   } catch (const Error&) {
     return "";
   }
@@ -33,10 +49,11 @@ std::string layers_text(models::Classifier& model) {
   for (const models::LayerInfo& l : layers) {
     std::string shape;
     for (int64_t d : l.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    std::snprintf(line, sizeof line, "  %-28s %-16s%s%s\n", printable_excerpt(l.name, 60).c_str(),
+    const std::string map = map_reading(l, s);
+    std::snprintf(line, sizeof line, "  %-28s %-16s%s%s%s\n", printable_excerpt(l.name, 60).c_str(),
                   shape.empty() ? "(not a tensor)" : shape.c_str(),
                   l.calls > 1 ? ("  called " + std::to_string(l.calls) + " times: not available").c_str() : "",
-                  l.name == cam ? "  <- CAM methods' default" : "");
+                  map.empty() ? "" : ("  CAMs: " + map).c_str(), l.name == cam ? "  <- CAM methods' default" : "");
     out += line;
   }
   if (cam.empty()) out += "no layer has an N x C x H x W output with H, W > 1: CAM methods cannot run on this model\n";
@@ -50,8 +67,11 @@ std::string layers_json(models::Classifier& model) {
                         {"input_shape", {s.channels, s.height, s.width}},
                         {"default_cam_layer", cam.empty() ? nlohmann::json(nullptr) : nlohmann::json(cam)},
                         {"layers", nlohmann::json::array()}};
-  for (const models::LayerInfo& l : model.layers())
-    out["layers"].push_back({{"name", l.name}, {"shape", l.shape}, {"calls", l.calls}});
+  for (const models::LayerInfo& l : model.layers()) {
+    const std::string map = map_reading(l, s);
+    out["layers"].push_back({{"name", l.name}, {"shape", l.shape}, {"calls", l.calls},
+                             {"map", map.empty() ? nlohmann::json(nullptr) : nlohmann::json(map)}});
+  }
   return json_text(out) + "\n";
 }
 

@@ -47,6 +47,9 @@ struct Explanation {
   // tokens of 768 channels" (layer-map.h).
   std::string layer_reading;
   bool reshaped = false;  // whether that reading was other than [B, C, h, w] as it is
+  // For a layer method that attributes to the layer's output as it is (layer_gxa, layer_ig): those
+  // attributions read as a map [B, C, h, w] the same way, for drawing; undefined when they are not one.
+  at::Tensor attribution_map;
 };
 
 // Explains `x` (inputs prepared by model.spec(), on the model's device). Throws glassbox::Error::about

@@ -8,9 +8,10 @@
 
 namespace glassbox::explain {
 
-// "NAME, input CxHxW: N layers", then a line per layer; names from the model escaped for a terminal.
+// "NAME, input CxHxW: N layers", then a line per layer (with how CAMs read it when it is tokens or
+// channels last: layer-map.h); names from the model escaped for a terminal.
 std::string layers_text(models::Classifier& model);
-// {"model", "input_shape": [C, H, W], "default_cam_layer": name or null, "layers": [{"name", "shape", "calls"}]}
+// {"model", "input_shape": [C, H, W], "default_cam_layer": name or null, "layers": [{"name", "shape", "calls", "map"}]}
 std::string layers_json(models::Classifier& model);
 
 }  // namespace glassbox::explain
