@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 
-#include <cerrno>
 #include <cstdlib>
 
 #include "glassbox/explain/layer-attribution.h"
@@ -11,6 +10,17 @@
 #include "glassbox/util/error.h"
 
 namespace glassbox::explain {
+namespace {
+
+// Reads a layer's output (or attributions shaped like it) of `sizes` as a map, and says so in `e`.
+MapReading read_for(Explanation& e, c10::IntArrayRef sizes, const LayerOptions& options, const at::Tensor& x) {
+  const MapReading m = read_as_map(sizes, options, x.size(2), x.size(3), e.layer);
+  e.layer_reading = m.describe(sizes);
+  e.reshaped = m.layout != LayerLayout::channels_first;
+  return m;
+}
+
+}  // namespace
 
 Target parse_target(const std::string& text) {
   if (text == "top") return {Target::Kind::top, -1};
@@ -45,9 +55,7 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
         if (l.name == e.layer && !l.shape.empty()) {
           std::vector<int64_t> sizes{x.size(0)};
           sizes.insert(sizes.end(), l.shape.begin(), l.shape.end());
-          const MapReading m = read_as_map(sizes, attribute.layer(), x.size(2), x.size(3), e.layer);
-          e.layer_reading = m.describe(sizes);
-          e.reshaped = m.layout != LayerLayout::channels_first;
+          read_for(e, sizes, attribute.layer(), x);
         }
   }
   const at::Tensor logits = model.predict(x);
@@ -60,10 +68,7 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
   e.attributions = world != nullptr ? attribute_across_ranks(method, request, *world) : method.attribute(request).to(at::kCPU);
   if (method.uses_layer() && !method.reads_map() && e.attributions.dim() >= 3) {
     try {
-      const MapReading m = read_as_map(e.attributions.sizes(), attribute.layer(), x.size(2), x.size(3), e.layer);
-      e.attribution_map = to_map(e.attributions, m);
-      e.layer_reading = m.describe(e.attributions.sizes());
-      e.reshaped = m.layout != LayerLayout::channels_first;
+      e.attribution_map = to_map(e.attributions, read_for(e, e.attributions.sizes(), attribute.layer(), x));
     } catch (const Error&) {
       // Not a map (a sequence without a grid): the attributions stand as they are, undrawn.
     }
