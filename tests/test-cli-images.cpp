@@ -151,7 +151,7 @@ TEST(CliImages, LayersAndCamsFromTheCommandLine) {
     r = run_command(kCli + " explain" + ckpt + " --data mnist --index 0:2 --method " + method + " --target top --out " + dir +
                     "/" + method + ".png --save-tensor " + dir + "/" + method + ".pt");
     EXPECT_EQ(r.exit_code, 0) << method << ": " << r.output;
-    EXPECT_NE(r.output.find("layer conv2 (the last whose output is N x C x H x W"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("layer conv2 (the last that reads as a map and whose positions the score depends on"), std::string::npos) << r.output;
     EXPECT_TRUE(fs::exists(dir + "/" + method + "-0.png") && fs::exists(dir + "/" + method + "-1.png")) << method;
   }
   const auto py = run_command("/usr/bin/python3 -c \"import torch; print(list(torch.load('" + dir +

@@ -16,6 +16,7 @@
 #include "glassbox/train/trainer.h"
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
+#include "tensor-files.h"
 #include "test-support.h"
 
 using namespace glassbox;
@@ -31,14 +32,7 @@ using glassbox::testing::parameter_of;
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
-// A float32 tensor Python wrote as raw bytes.
-at::Tensor raw_floats(const std::string& path, at::IntArrayRef shape) {
-  const std::string bytes = read_file(path);
-  at::Tensor t = at::empty(shape, at::kFloat);
-  EXPECT_EQ(bytes.size(), size_t(t.numel()) * 4) << path;
-  std::memcpy(t.data_ptr<float>(), bytes.data(), std::min(bytes.size(), size_t(t.numel()) * 4));
-  return t;
-}
+using glassbox::testing::raw_floats;
 
 }  // namespace
 

@@ -18,24 +18,18 @@
 #include "glassbox/explain/methods.h"
 #include "glassbox/models/torchscript.h"
 #include "glassbox/util/file-bytes.h"
+#include "tensor-files.h"
 #include "test-support.h"
 
 using namespace glassbox;
 using namespace glassbox::explain;
 using glassbox::testing::parameter_of;
+using glassbox::testing::raw_floats;
 
 namespace {
 
 MapReading read(std::vector<int64_t> sizes, int64_t input, LayerOptions o = {}) {
   return read_as_map(sizes, o, input, input, "l");
-}
-
-at::Tensor raw_floats(const std::string& path, std::vector<int64_t> sizes) {
-  const std::string bytes = read_file(path);
-  at::Tensor t = at::empty(sizes, at::kFloat);
-  EXPECT_EQ(bytes.size(), size_t(t.numel()) * 4) << path;
-  std::memcpy(t.data_ptr<float>(), bytes.data(), std::min(bytes.size(), size_t(t.numel()) * 4));
-  return t;
 }
 
 }  // namespace
@@ -122,8 +116,7 @@ for name, (net, layer, reshape) in nets.items():
            {"vit", "encoder.layers.encoder_layer_1.ln_1"}, {"swin", "features.3"}}) {
     SCOPED_TRACE(name);
     models::TorchScriptClassifier model(dir + "/" + name + ".pt", {3, 32, 32});
-    const std::string bytes = read_file(dir + "/" + name + "-targets.raw");
-    const at::Tensor targets = at::from_blob(const_cast<char*>(bytes.data()), {3}, at::kLong).clone();
+    const at::Tensor targets = glassbox::testing::raw_longs(dir + "/" + name + "-targets.raw", {3});
     const AttributeOptions options = AttributeOptions().layer(LayerOptions().layer(layer));
     for (const char* method : {"gradcam", "hirescam"}) {
       SCOPED_TRACE(method);

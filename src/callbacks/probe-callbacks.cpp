@@ -51,7 +51,7 @@ void AttributionCallback::log(const train::EpochContext& ctx, const std::string&
   // Layer methods' maps are drawn over the probes (as CAMs are shown); input methods' beside them.
   const at::Tensor attributions =
       explain::attribution_over_input(method.attribute({model, x, y, options_.attribute_options()}), x).to(at::kCPU);
-  const bool over = method.uses_layer();
+  const bool over = method.uses_layer() || method.reads_map();
   const at::Tensor p = probabilities(model, x);
   std::vector<std::string> titles;
   for (int64_t i = 0; i < x.size(0); ++i) {

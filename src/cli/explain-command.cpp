@@ -83,7 +83,9 @@ void run_explain(ExplainArgs& a) {
     return explain::explain_batch(*s.model, x, method, explain::ExplainOptions().target(target).attribute(o), world.get());
   });
   if (world->rank() != 0) return;
-  if (e.default_layer) std::printf("layer %s (the last whose output is N x C x H x W; --layer picks another)\n", terminal_text(e.layer).c_str());
+  const std::string logits_source = s.model->network().logits_source();
+  if (!logits_source.empty()) std::printf("logits: %s (--logits picks another)\n", terminal_text(logits_source).c_str());
+  if (e.default_layer) std::printf("layer %s (the last that reads as a map and whose positions the score depends on; --layer picks another)\n", terminal_text(e.layer).c_str());
   if (e.reshaped) std::printf("layer %s %s (--layer-layout states another)\n", terminal_text(e.layer).c_str(), e.layer_reading.c_str());
   const int64_t B = x.size(0);
   std::vector<std::string> paths;
@@ -96,7 +98,7 @@ void run_explain(ExplainArgs& a) {
   } else {
     const at::Tensor& drawn = e.attribution_map.defined() ? e.attribution_map : e.attributions;
     const auto figures = explain::attribution_figure_data(*s.model, x, drawn, e.targets, method.name(), s.inputs.labels);
-    a.figure.fade(!method.uses_layer());  // a CAM is blended everywhere, as show_cam_on_image
+    a.figure.fade(!method.uses_layer() && !method.reads_map());  // a CAM is blended everywhere, as show_cam_on_image
     for (int64_t i = 0; i < B; ++i) write_file_atomically(paths[size_t(i)], explain::render_attribution_figure(figures[size_t(i)], a.figure));
   }
   if (!a.save_tensor.empty()) {
@@ -126,7 +128,7 @@ Run add_explain_command(CLI::App& app) {
   cmd->add_option("--method", a->method, methods_help)->capture_default_str();
   explain::AttributeOptions& o = a->attribute;
   cmd->add_option("--layer", o.layer().layer(),
-                  "layer methods: the layer (glassbox layers lists them); default: the last whose output is N x C x H x W");
+                  "layer methods: the layer (glassbox layers lists them); default: the last that reads as a map and whose positions the score depends on");
   cmd->add_flag("--no-relu", a->no_relu, "CAMs: keep negative values (Captum's LayerGradCam default)");
   add_choice(*cmd, "--layer-layout", o.layer().layout(), explain::layer_layout_names(),
              "CAMs: how the layer's output is a map: nchw, nhwc (Swin), tokens (ViT: [B, prefix + h*w, C]); auto: from its shape");

@@ -107,10 +107,13 @@ void add_model_options(CLI::App& cmd, ModelArgs& a) {
   add_integer(cmd, "--forward-timeout", a.forward_seconds, 0, 86400,
               "TorchScript: seconds one forward may take before glassbox stops (0 = no limit)")
       ->capture_default_str();
+  cmd.add_option("--logits", a.logits,
+                 "TorchScript whose forward returns a tuple or dict: the logits' index or key (default: the first "
+                 "[B, classes] tensor)");
 }
 
 models::TorchScriptOptions torchscript_options(const ModelArgs& a) {
-  return models::TorchScriptOptions().isolation_timeout_seconds(a.check_seconds).forward_timeout_seconds(a.forward_seconds);
+  return models::TorchScriptOptions().isolation_timeout_seconds(a.check_seconds).forward_timeout_seconds(a.forward_seconds).logits(a.logits);
 }
 
 void add_input_options(CLI::App& cmd, InputArgs& a, bool several) {
@@ -127,6 +130,7 @@ void check_model_args(const ModelArgs& a) {
   if (!a.checkpoint.empty()) {
     GLASSBOX_CHECK(a.normalize.empty(), "--normalize is for TorchScript models: a checkpoint records its own");
     GLASSBOX_CHECK(a.classes.empty(), "--classes is for TorchScript models: a checkpoint records its own");
+    GLASSBOX_CHECK(a.logits.empty(), "--logits is for TorchScript models: a checkpoint's network returns its logits");
     const std::string flag = preprocess_flag_given(a.data);
     GLASSBOX_CHECK(flag.empty(), flag, " is for TorchScript models: a checkpoint records how its images were prepared");
   }

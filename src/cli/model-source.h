@@ -57,6 +57,7 @@ struct ModelArgs {
   // --forward-timeout: one forward of a TorchScript module. The library sets no limit (ending the process
   // is its host's decision); the command line, which is the host, sets one.
   int forward_seconds = 600;
+  std::string logits;
 };
 
 // The TorchScript loading options the flags ask for.

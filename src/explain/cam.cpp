@@ -36,6 +36,35 @@ at::Tensor score_cam(models::Classifier& model, const at::Tensor& x, const at::T
   return run("scorecam", model, x, targets, AttributeOptions().layer(options));
 }
 
+at::Tensor xgrad_cam(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets, const LayerOptions& options,
+                     Score score) {
+  return run("xgradcam", model, x, targets, AttributeOptions().layer(options).score(score));
+}
+
+at::Tensor layer_cam(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets, const LayerOptions& options,
+                     Score score) {
+  return run("layercam", model, x, targets, AttributeOptions().layer(options).score(score));
+}
+
+at::Tensor ablation_cam(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                        const LayerOptions& options, Score score) {
+  return run("ablationcam", model, x, targets, AttributeOptions().layer(options).score(score));
+}
+
+at::Tensor recipro_cam(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets, const LayerOptions& options) {
+  return run("reciprocam", model, x, targets, AttributeOptions().layer(options));
+}
+
+at::Tensor attention_rollout(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                             const LayerOptions& options) {
+  return run("rollout", model, x, targets, AttributeOptions().layer(options));
+}
+
+at::Tensor gradient_rollout(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                            const LayerOptions& options, Score score) {
+  return run("grad_rollout", model, x, targets, AttributeOptions().layer(options).score(score));
+}
+
 at::Tensor layer_gradient_x_activation(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                                        const LayerOptions& options, Score score) {
   return run("layer_gxa", model, x, targets, AttributeOptions().layer(options).score(score));

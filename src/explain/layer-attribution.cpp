@@ -4,33 +4,116 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "glassbox/explain/layer-map.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::explain {
 
+namespace {
+
+// The map a layer's output of `shape` (without the batch) reads as, or none.
+std::optional<MapReading> map_of(const std::vector<int64_t>& shape, const models::InputShape& input) {
+  if (shape.size() != 2 && shape.size() != 3) return std::nullopt;
+  std::vector<int64_t> sizes{1};
+  sizes.insert(sizes.end(), shape.begin(), shape.end());
+  try {
+    const MapReading m = read_as_map(sizes, LayerOptions(), input.height, input.width, "");
+    if (m.height > 1 && m.width > 1) return m;
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+// Whether the top class's score, for `probe`, depends on more than one position of the layer's map: it
+// does not on a vision transformer's last block, whose patch tokens no longer reach the class token.
+bool score_depends_on_positions(models::Classifier& model, const at::Tensor& probe, const std::string& layer,
+                                const MapReading& m) {
+  try {
+    models::EvalModeGuard eval(model);  // a model mid-training: no batch statistics touched
+    at::Tensor top;
+    {
+      torch::autograd::AutoGradMode no_grad(false);
+      top = model.forward(probe).argmax(1);
+    }
+    const LayerActivation a = layer_activation(model, probe, top, layer, Score::logit, true);
+    const at::Tensor per_position = to_map(a.gradients, m).abs().sum(1).flatten();
+    return (per_position > 0).sum().item<int64_t>() >= 2;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+std::string measure_cam_layer(models::Classifier& model, const std::vector<models::LayerInfo>& layers,
+                              const models::InputShape& input) {
+  std::map<std::string, MapReading> maps;
+  for (const models::LayerInfo& l : layers)
+    if (l.calls == 1)
+      if (const auto m = map_of(l.shape, input)) maps.emplace(l.name, *m);
+  // A fixed probe with pixel-like values: the measurement does not depend on the caller's data.
+  at::Tensor probe = at::rand({1, input.channels, input.height, input.width},
+                              at::make_generator<at::CPUGeneratorImpl>(0)).to(models::device_of(model));
+  // Whether `child` is the last layer its parent runs: nothing listed after it belongs to the parent but
+  // to the child's own subtree (layers are listed parent first, in the order forward runs them).
+  const auto runs_last = [&](const std::string& child, const std::string& parent) {
+    bool after = false;
+    for (const models::LayerInfo& l : layers) {
+      if (l.name == child) after = true;
+      else if (after && l.name.rfind(parent + ".", 0) == 0 && l.name.rfind(child + ".", 0) != 0) return false;
+    }
+    return true;
+  };
+  std::set<std::string> tried;
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    if (!maps.count(it->name)) continue;
+    // The last layer found is often the innermost module of the block that makes the output
+    // ("layer4.1.bn2", Inception's "Mixed_7c.branch_pool"): while it is the last its parent runs and the
+    // parent gives the same grid, the parent is the one to name ("layer4"; "Mixed_7c", whose 2,048
+    // channels hold all four branches, not the last branch's 192).
+    std::string found = it->name;
+    for (size_t dot; (dot = found.rfind('.')) != std::string::npos;) {
+      const std::string parent = found.substr(0, dot);
+      const auto p = maps.find(parent);
+      if (p == maps.end() || p->second.height != maps.at(found).height || p->second.width != maps.at(found).width ||
+          !runs_last(found, parent))
+        break;
+      found = parent;
+    }
+    if (!tried.insert(found).second) continue;
+    if (score_depends_on_positions(model, probe, found, maps.at(found))) return found;
+  }
+  throw Error::about("layer", "", "the model " + model.name() +
+                                      " has no layer that reads as a map (N x C x H x W, N x H x W x C or tokens) whose "
+                                      "positions its scores depend on, which CAM methods need (its layers: " +
+                                      printable_excerpt(models::layer_names(layers), 300) + ")");
+}
+
+}  // namespace
+
 std::string default_cam_layer(models::Classifier& model) {
   const std::vector<models::LayerInfo> layers = model.layers();
-  auto candidate = [&](const std::string& name, const std::vector<int64_t>* shape) -> const models::LayerInfo* {
-    for (const models::LayerInfo& l : layers)
-      if (l.name == name && l.calls == 1 && l.shape.size() == 3 && l.shape[1] > 1 && l.shape[2] > 1 &&
-          (shape == nullptr || l.shape == *shape))
-        return &l;
-    return nullptr;
-  };
-  std::string found;
-  for (const models::LayerInfo& l : layers)
-    if (candidate(l.name, nullptr)) found = l.name;
-  // Layers are listed parent first: the last one found may be the innermost module of the block that
-  // makes the output ("layer4.1.bn2"); the outermost module with the same output is the one to name.
-  for (size_t dot; !found.empty() && (dot = found.rfind('.')) != std::string::npos;) {
-    const models::LayerInfo* inner = candidate(found, nullptr);
-    if (!candidate(found.substr(0, dot), &inner->shape)) break;
-    found = found.substr(0, dot);
+  const models::InputShape input = model.input_shape();
+  // Measured once per architecture (its name, layers and their shapes): which positions a score depends
+  // on is the network's structure, and the CAM methods ask on every call.
+  std::string key = model.name() + "|" + std::to_string(input.height) + "x" + std::to_string(input.width);
+  for (const models::LayerInfo& l : layers) key += "|" + l.name + ":" + c10::str(l.shape) + ":" + std::to_string(l.calls);
+  static std::mutex mutex;
+  static std::map<std::string, std::string> measured;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = measured.find(key);
+    if (it != measured.end()) return it->second;
   }
-  GLASSBOX_CHECK_PARAM(!found.empty(), "layer", "", "the model ", model.name(),
-                 " has no layer whose output is N x C x H x W with H, W > 1, which CAM methods need (its layers: ",
-                 printable_excerpt(models::layer_names(model.layers()), 300), ")");
-  return found;
+  const std::string layer = measure_cam_layer(model, layers, input);
+  std::lock_guard<std::mutex> lock(mutex);
+  measured.emplace(key, layer);
+  return layer;
 }
 
 std::string resolved_layer(models::Classifier& model, const LayerOptions& o) {

@@ -104,4 +104,17 @@ at::Tensor to_map(const at::Tensor& t, const MapReading& m) {
   }
 }
 
+at::Tensor from_map(const at::Tensor& maps, const MapReading& m, const at::Tensor& like) {
+  const int64_t n = maps.size(0);
+  switch (m.layout) {
+    case LayerLayout::tokens: {
+      const at::Tensor grid = maps.permute({0, 2, 3, 1}).reshape({n, m.height * m.width, m.channels});
+      if (m.prefix_tokens == 0) return grid;
+      return at::cat({like.narrow(1, 0, m.prefix_tokens).expand({n, m.prefix_tokens, m.channels}), grid}, 1);
+    }
+    case LayerLayout::channels_last: return maps.permute({0, 2, 3, 1});
+    default: return maps;
+  }
+}
+
 }  // namespace glassbox::explain

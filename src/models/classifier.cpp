@@ -12,6 +12,10 @@ at::Tensor Classifier::forward_replacing_layer(const at::Tensor&, const std::str
   throw Error::about("layer", layer, "the model " + name() + " has no named layers");
 }
 
+AttentionForward Classifier::forward_with_attention(const at::Tensor&) {
+  throw Error::about("model", name(), "has no attention modules (nn.MultiheadAttention in a TorchScript module)");
+}
+
 std::string layer_names(const std::vector<LayerInfo>& layers) {
   std::string out;
   for (const LayerInfo& l : layers) out += (out.empty() ? "" : ", ") + l.name;

@@ -23,6 +23,10 @@ ModelOpener::ModelOpener(ModelSource source) : source_(std::move(source)) {
   if (std::filesystem::exists(sidecar, ec)) {
     GLASSBOX_CHECK_PARAM(!source_.spec(), "spec", sidecar, "describes this model's inputs and classes; edit it instead");
     ModelJson j = read_model_json(sidecar);
+    const std::string& stated = source_.torchscript_options().logits();
+    GLASSBOX_CHECK_PARAM(stated.empty() || j.logits.empty() || stated == j.logits, "logits", stated, sidecar,
+                         " says \"", printable_excerpt(j.logits, 64), "\"; edit it instead");
+    if (stated.empty()) source_.torchscript_options().logits(j.logits);
     spec_ = std::move(j.spec);
     shape_ = j.input_shape;
   } else if (source_.spec()) {

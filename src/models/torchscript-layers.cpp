@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "fused-attention.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::models {
@@ -132,6 +133,90 @@ void expand(Graph& g, Value* owner, const std::string& prefix, std::vector<Found
   }
 }
 
+bool is_attention_module(Value* module) {
+  const auto cls = module->type()->cast<c10::ClassType>();
+  return cls && cls->name() && cls->name()->name() == "MultiheadAttention";
+}
+
+std::vector<Node*> softmax_nodes(Graph& g) {
+  std::vector<Node*> out;
+  for (Node* n : g.block()->nodes())
+    if (n->kind() == c10::aten::softmax) out.push_back(n);
+  return out;
+}
+
+// A scripted nn.MultiheadAttention call, forward(query, key, value, key_padding_mask, need_weights,
+// attn_mask, average_attn_weights, ...), replaced by the decomposition (fused-attention.h) reading the
+// module's own parameters: it returns the same (output, weights) and the weights per head, returned.
+Value* decompose_attention_call(Graph& g, Node* call, const torch::jit::Module& attention, const std::string& name) {
+  GLASSBOX_CHECK_PARAM(call->inputs().size() >= 8 && call->input(4)->mustBeNone() && call->input(6)->mustBeNone(),
+                       "layer", name, "an attention with a mask, which glassbox cannot decompose");
+  GLASSBOX_CHECK_PARAM(attention.hasattr("batch_first") && attention.attr("batch_first").toBool(), "layer", name,
+                       "an attention that is not batch first, which glassbox cannot decompose");
+  GLASSBOX_CHECK_PARAM(attention.hasattr("in_proj_weight") && attention.attr("in_proj_weight").isTensor() &&
+                           attention.hasattr("in_proj_bias") && attention.attr("in_proj_bias").isTensor(),
+                       "layer", name, "an attention without one input projection with bias, which glassbox cannot decompose");
+  torch::jit::WithInsertPoint here(call);
+  Value* self = call->input(0);
+  Value* out_proj = g.insertGetAttr(self, "out_proj");
+  const std::vector<Value*> inputs{call->input(1),
+                                   call->input(2),
+                                   call->input(3),
+                                   g.insertGetAttr(self, "embed_dim"),
+                                   g.insertGetAttr(self, "num_heads"),
+                                   g.insertGetAttr(self, "in_proj_weight"),
+                                   g.insertGetAttr(self, "in_proj_bias"),
+                                   g.insertGetAttr(out_proj, "weight"),
+                                   g.insertGetAttr(out_proj, "bias"),
+                                   call->input(5),
+                                   call->input(7)};
+  Value* results = torch::jit::insertGraph(g, attention_decomposition(), inputs).at(0);
+  Node* unpack = g.insertNode(g.createTupleUnpack(results));
+  Node* pair = g.insertNode(g.createTuple({unpack->output(0), unpack->output(1)}));
+  pair->output()->setType(call->output()->type());
+  call->output()->replaceAllUsesWith(pair->output());
+  call->destroy();
+  return unpack->output(2);
+}
+
+// Like expand, but stops at attention modules and notes their weights per head: a scripted one's call is
+// decomposed; a traced one's forward (straight-line code, its fused kernel already decomposed at load)
+// is inlined and its one softmax taken.
+void expand_to_attention(Graph& g, Value* owner, const torch::jit::Module& module, const std::string& prefix,
+                         std::vector<Found>& found, int depth) {
+  GLASSBOX_CHECK(depth < 64, "TorchScript module nested deeper than 64 levels");
+  inline_own_methods(g, owner);
+  std::set<Node*> seen;
+  std::string child;
+  while (Node* call = next_child_call(g, owner, seen, child)) {
+    Value* child_value = call->input(0);
+    GraphFunction* f = callee_of(call);
+    const std::string name = prefix + child;
+    if (f == nullptr || !module.hasattr(child) || !module.attr(child).isModule()) {
+      seen.insert(call);
+      continue;
+    }
+    const torch::jit::Module sub = module.attr(child).toModule();
+    if (!is_attention_module(child_value)) {
+      inline_call(call, f, nullptr);
+      expand_to_attention(g, child_value, sub, name + ".", found, depth + 1);
+      continue;
+    }
+    if (sub.hasattr("num_heads")) {
+      found.push_back({name, decompose_attention_call(g, call, sub, name)});
+      continue;
+    }
+    const std::vector<Node*> before = softmax_nodes(g);
+    inline_call(call, f, nullptr);
+    std::vector<Node*> added;
+    for (Node* n : softmax_nodes(g))
+      if (std::find(before.begin(), before.end(), n) == before.end()) added.push_back(n);
+    GLASSBOX_CHECK_PARAM(added.size() == 1, "layer", name, "an attention whose traced code has ", added.size(),
+                         " softmax operations in its top level, where glassbox expects its one attention softmax");
+    found.push_back({name, added[0]->output()});
+  }
+}
+
 // Registers `g` as a new method of the module's type (once per name) and returns the name.
 std::string add_method(torch::jit::Module& module, const std::string& name, const std::shared_ptr<Graph>& g) {
   if (!module.find_method(name)) {
@@ -180,7 +265,8 @@ std::string method_name(const std::string& prefix, const std::string& layer) {
 
 }  // namespace
 
-TorchScriptLayers::TorchScriptLayers(torch::jit::Module& module, std::string path) : module_(module), path_(std::move(path)) {}
+TorchScriptLayers::TorchScriptLayers(torch::jit::Module& module, std::string path, const LogitsSelection& logits)
+    : module_(module), path_(std::move(path)), logits_(logits) {}
 
 const std::vector<LayerInfo>& TorchScriptLayers::layers(const at::Tensor& probe) {
   if (!layers_.empty()) return layers_;
@@ -275,8 +361,33 @@ LayerForward TorchScriptLayers::forward(const at::Tensor& x, const std::string& 
   torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
   const auto out = module_.get_method(it->second)({x}).toTuple();
   LayerForward r;
-  r.logits = out->elements()[0].toTensor();
+  r.logits = logits_(out->elements()[0]);
   r.activation = out->elements()[1].toTensor();
+  return r;
+}
+
+AttentionForward TorchScriptLayers::forward_with_attention(const at::Tensor& x) {
+  if (attention_method_.empty()) {
+    const auto g = forward_graph(module_);
+    std::vector<Found> found;
+    expand_to_attention(*g, g->inputs()[0], module_, "", found, 0);
+    GLASSBOX_CHECK_PARAM(!found.empty(), "model", path_, "has no attention modules (nn.MultiheadAttention) that forward calls");
+    std::vector<Value*> weights;
+    for (const Found& f : found) {
+      GLASSBOX_CHECK_PARAM(f.output->node()->owningBlock() == g->block(), "layer", f.name,
+                           "called inside a loop or branch of forward, where its attention cannot be returned");
+      weights.push_back(f.output);
+      attention_layers_.push_back(f.name);
+    }
+    return_also(*g, weights);
+    attention_method_ = add_method(module_, "__glassbox_with_attention", g);
+  }
+  torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
+  const auto out = module_.get_method(attention_method_)({x}).toTuple();
+  AttentionForward r;
+  r.logits = logits_(out->elements()[0]);
+  r.layers = attention_layers_;
+  for (size_t i = 1; i < out->elements().size(); ++i) r.attention.push_back(out->elements()[i].toTensor());
   return r;
 }
 
@@ -292,9 +403,7 @@ at::Tensor TorchScriptLayers::forward_replacing(const at::Tensor& x, const std::
     it = replacing_methods_.emplace(layer, add_method(module_, method_name("__glassbox_replacing_", layer), g)).first;
   }
   torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
-  const c10::IValue out = module_.get_method(it->second)({x, value});
-  GLASSBOX_CHECK(out.isTensor(), path_, ": forward returned ", out.tagKind(), ", expected a [B, classes] tensor");
-  return out.toTensor();
+  return logits_(module_.get_method(it->second)({x, value}));
 }
 
 }  // namespace glassbox::models

@@ -11,13 +11,15 @@
 #include <vector>
 
 #include "glassbox/models/classifier.h"
+#include "torchscript-output.h"
 
 namespace glassbox::models {
 
 class TorchScriptLayers {
  public:
   // `module` must outlive this; `path` names the file in errors.
-  TorchScriptLayers(torch::jit::Module& module, std::string path);
+  // `logits` picks the logits out of what forward returns.
+  TorchScriptLayers(torch::jit::Module& module, std::string path, const LogitsSelection& logits);
 
   // Every submodule forward calls, in call order, with its output shape for `probe` (one input) and how
   // many times it is called. Built once.
@@ -32,13 +34,19 @@ class TorchScriptLayers {
   // place of the layer's output. Errors as forward's.
   at::Tensor forward_replacing(const at::Tensor& x, const std::string& layer, const at::Tensor& value);
 
+  // The logits and each attention module's weights per head (Classifier::forward_with_attention).
+  AttentionForward forward_with_attention(const at::Tensor& x);
+
  private:
   // A copy of forward's graph in which the calls down to `layer` are inlined, and the layer's output in it.
   std::shared_ptr<torch::jit::Graph> graph_to_layer(const std::string& layer, torch::jit::Value*& activation);
 
   torch::jit::Module& module_;
   std::string path_;
+  const LogitsSelection& logits_;
   std::vector<LayerInfo> layers_;
+  std::string attention_method_;
+  std::vector<std::string> attention_layers_;
   std::map<std::string, std::string> methods_;            // layer -> the method that returns it
   std::map<std::string, std::string> replacing_methods_;  // layer -> the method that replaces it
 };

@@ -16,7 +16,9 @@
 #include "glassbox/util/terminal-text.h"
 #include "glassbox/util/watchdog.h"
 #include "glassbox/util/zip-archive.h"
+#include "fused-attention.h"
 #include "torchscript-layers.h"
+#include "torchscript-output.h"
 
 namespace glassbox::models {
 namespace {
@@ -47,6 +49,7 @@ torch::jit::Module load_module(const std::shared_ptr<const std::string>& bytes, 
   try {
     torch::jit::Module m = torch::jit::load(std::make_shared<BytesReader>(bytes));
     m.eval();
+    decompose_fused_attention(m);
     return m;
   } catch (const c10::Error& e) {
     throw Error(path + ": not a loadable TorchScript module (" + first_line(e.what_without_backtrace()) + ")");
@@ -55,22 +58,25 @@ torch::jit::Module load_module(const std::shared_ptr<const std::string>& bytes, 
   }
 }
 
-// The module's output for a batch, checked to be [B, classes] floating logits.
-at::Tensor logits_of(torch::jit::Module& module, const at::Tensor& x, const std::string& path, int64_t classes) {
-  c10::IValue out;
+// The module's output for a batch, whatever it is; errors name the file.
+c10::IValue run_forward(torch::jit::Module& module, const at::Tensor& x, const std::string& path) {
   try {
-    out = module.forward({x});
+    return module.forward({x});
   } catch (const c10::Error& e) {
     throw Error(path + ": forward failed on a " + c10::str(x.sizes()) + " input (" +
                 first_line(e.what_without_backtrace()) + ")");
   } catch (const std::exception& e) {
     throw Error(path + ": forward failed on a " + c10::str(x.sizes()) + " input (" + first_line(e.what()) + ")");
   }
-  GLASSBOX_CHECK(out.isTensor(), path, ": forward returned ", out.tagKind(), ", expected a [B, classes] tensor");
-  at::Tensor logits = out.toTensor();
-  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && at::isFloatingType(logits.scalar_type()), path,
-                 ": output ", logits.sizes(), " (", logits.scalar_type(), ") for a batch of ", x.size(0), ", expected [",
-                 x.size(0), ", classes] floating logits");
+}
+
+// The logits chosen from a forward's output, checked to be [B, classes] floating (classes 0: any).
+at::Tensor checked_logits(const c10::IValue& out, const LogitsSelection& selection, int64_t batch,
+                          const std::string& path, int64_t classes) {
+  at::Tensor logits = selection(out);
+  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == batch && at::isFloatingType(logits.scalar_type()), path,
+                 ": output ", logits.sizes(), " (", logits.scalar_type(), ") for a batch of ", batch, ", expected [",
+                 batch, ", classes] floating logits");
   GLASSBOX_CHECK(classes == 0 || logits.size(1) == classes, path, ": output has ", logits.size(1), " classes, earlier ",
                  classes);
   return logits;
@@ -126,9 +132,13 @@ void print_model_text(const std::string& text) {
   std::fprintf(stderr, "glassbox: model prints: %s\n", line.c_str());
 }
 
-int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std::string& path) {
+// Runs a zero batch: which part of the output is the logits (`stated`, or found), and how many classes.
+int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std::string& path, const std::string& stated,
+                      LogitsSelection& selection) {
   torch::NoGradGuard no_grad;
-  const at::Tensor probe = logits_of(module, torch::zeros({2, s.channels, s.height, s.width}), path, 0);
+  const c10::IValue out = run_forward(module, torch::zeros({2, s.channels, s.height, s.width}), path);
+  selection = LogitsSelection(out, stated, 2, path);
+  const at::Tensor probe = checked_logits(out, selection, 2, path, 0);
   GLASSBOX_CHECK(probe.size(1) >= 2, path, ": output has ", probe.size(1), " classes, expected at least 2");
   return probe.size(1);
 }
@@ -153,19 +163,29 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
           at::set_num_threads(1);  // a forked child has no thread pool
           torch::jit::Module m = load_module(bytes, path);
           check_operations(m, path);
-          const int64_t classes = probe_classes(m, shape, path);
+          LogitsSelection selection;
+          int64_t classes = 0;
+          try {
+            classes = probe_classes(m, shape, path, options.logits(), selection);
+          } catch (const Error& e) {
+            // Which part of the output is the logits is the caller's choice, not the file's fault: said
+            // below, from this process, as an error about "logits".
+            if (e.parameter() == "logits") return;
+            throw;
+          }
           // Zeros alone let through a forward that loops only on other inputs: real-looking inputs (pixels
           // in [0, 1], normalised values around 0) run here too, under the same time limit.
           torch::NoGradGuard no_grad;
           at::manual_seed(0);
           for (const at::Tensor& x : {torch::rand({2, shape.channels, shape.height, shape.width}),
                                       torch::randn({2, shape.channels, shape.height, shape.width})})
-            logits_of(m, x, path, classes);
+            checked_logits(run_forward(m, x, path), selection, x.size(0), path, classes);
         },
         path, options.isolation_timeout_seconds());
   module_ = std::make_unique<torch::jit::Module>(load_module(bytes, path));
-  classes_ = probe_classes(*module_, shape, path);
-  layers_ = std::make_unique<TorchScriptLayers>(*module_, path);
+  logits_ = std::make_unique<LogitsSelection>();
+  classes_ = probe_classes(*module_, shape, path, options.logits(), *logits_);
+  layers_ = std::make_unique<TorchScriptLayers>(*module_, path, *logits_);
 }
 
 TorchScriptClassifier::~TorchScriptClassifier() = default;
@@ -180,8 +200,10 @@ std::unique_ptr<Watchdog> TorchScriptClassifier::watch(const char* what) const {
 
 at::Tensor TorchScriptClassifier::forward(const at::Tensor& x) {
   const auto watchdog = watch("forward");
-  return logits_of(*module_, x, path_, classes_);
+  return checked_logits(run_forward(*module_, x, path_), *logits_, x.size(0), path_, classes_);
 }
+
+std::string TorchScriptClassifier::logits_source() const { return logits_->description(); }
 
 std::vector<at::Tensor> TorchScriptClassifier::parameters() {
   std::vector<at::Tensor> params;
@@ -225,6 +247,21 @@ at::Tensor TorchScriptClassifier::forward_replacing_layer(const at::Tensor& x, c
   GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && logits.size(1) == classes_, path_, ": output ",
                  logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
   return logits;
+}
+
+AttentionForward TorchScriptClassifier::forward_with_attention(const at::Tensor& x) {
+  AttentionForward r;
+  const auto watchdog = watch("forward");
+  try {
+    r = layers_->forward_with_attention(x);
+  } catch (Error& e) {
+    throw e.add_context(path_);
+  } catch (const std::exception& e) {
+    throw Error::about("model", path_, first_line(e.what()));
+  }
+  GLASSBOX_CHECK(r.logits.dim() == 2 && r.logits.size(0) == x.size(0) && r.logits.size(1) == classes_, path_, ": output ",
+                 r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
+  return r;
 }
 
 void TorchScriptClassifier::train(bool on) { module_->train(on); }

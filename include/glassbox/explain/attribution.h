@@ -118,8 +118,8 @@ const char* layer_layout_name(LayerLayout layout);
 
 // Options of the layer methods.
 struct LayerOptions {
-  // The layer (Classifier::layers() lists them). Empty: the last layer whose output is N x C x H x W
-  // with H, W > 1 (default_cam_layer), which is what CAMs are computed on.
+  // The layer (Classifier::layers() lists them). Empty: the layer default_cam_layer measures (the last
+  // that reads as a map and whose positions the score depends on), which is what CAMs are computed on.
   GLASSBOX_ARG(std::string, layer);
   // CAMs: keep the positive part (Grad-CAM's paper and pytorch-grad-cam do; Captum's LayerGradCam calls
   // it relu_attributions and leaves it off by default).

@@ -12,8 +12,12 @@
 
 namespace glassbox::explain {
 
-// The last layer whose activation is C x H x W with H, W > 1: where CAMs are computed. Throws
-// glassbox::Error when the model has none.
+// Where CAMs are computed when no layer is named, measured on the model: the last layer (the outermost
+// module of those giving the same grid) whose output reads as a map (layer-map.h: N x C x H x W, channels
+// last or tokens, H, W > 1) and whose positions the top class's score depends on, for a fixed probe
+// input. The second condition passes over a vision transformer's last block, whose patch tokens no
+// longer reach the class token, and lands on that block's first norm, where pytorch-grad-cam's tutorial
+// puts it. Throws glassbox::Error when the model has none.
 std::string default_cam_layer(models::Classifier& model);
 
 // `options.layer`, or default_cam_layer when it is empty.

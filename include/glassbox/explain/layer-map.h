@@ -36,4 +36,9 @@ MapReading read_as_map(c10::IntArrayRef sizes, const LayerOptions& options, int6
 // The [B, C, h, w] map of a layer's output or of its gradients, read by `reading` (a view where it can be).
 at::Tensor to_map(const at::Tensor& output, const MapReading& reading);
 
+// The inverse: maps [N, C, h, w] written back into the layer's own layout, as a layer output for N
+// inputs. Tokens outside the grid (the class token, registers) are taken from `like`, a layer output
+// [N or 1, ...] (the unmasked activation), since a map has no place for them.
+at::Tensor from_map(const at::Tensor& maps, const MapReading& reading, const at::Tensor& like);
+
 }  // namespace glassbox::explain

@@ -27,6 +27,14 @@ struct LayerForward {
   at::Tensor activation;
 };
 
+struct AttentionForward {
+  at::Tensor logits;
+  std::vector<std::string> layers;    // the attention modules, in the order forward calls them
+  // Their attention probabilities, as the module computed them (so that gradients with respect to them
+  // exist): [B, heads, queries, keys], or [B * heads, queries, keys] (batch major) from traced code.
+  std::vector<at::Tensor> attention;
+};
+
 class Classifier {
  public:
   virtual ~Classifier() = default;
@@ -41,6 +49,9 @@ class Classifier {
   virtual int64_t num_classes() const = 0;
   // A short name for messages and metadata: "cnn", "torchscript:model.pt", ...
   virtual std::string name() const = 0;
+  // Where the logits come from when forward returns more than them ("element 0 ('logits') of the named
+  // tuple forward returns"); empty when forward returns the logits themselves.
+  virtual std::string logits_source() const { return {}; }
 
   // The layers forward_with_layer can return, in the order forward runs them, with their output shapes
   // for the model's input shape. Default: none.
@@ -53,6 +64,11 @@ class Classifier {
   // Gradients flow back to `value`. Captum's layer methods move a layer's activation this way. Errors
   // as forward_with_layer's.
   virtual at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value);
+  // Runs the model on x and also returns the attention probabilities of each of its attention modules
+  // (nn.MultiheadAttention), even where the module was asked not to return them; with grad mode on they
+  // are in the autograd graph, so that gradients with respect to them exist. Throws glassbox::Error
+  // about "method" when the model has none.
+  virtual AttentionForward forward_with_attention(const at::Tensor& x);
 };
 
 // The names of `layers`, for messages: "conv1, conv2, fc1, fc2".

@@ -6,6 +6,7 @@
 //     "preprocess":    {"channels": "rgb", "resize": 256, "crop": 224},  torchvision's transforms
 //     "normalization": {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
 //     "class_names":   ["tench", "goldfish", ...]                       optional; one per class
+//     "logits":        "logits"   optional: where forward's tuple or dict keeps them (an index or key)
 //   }
 // "preprocess" and "normalization" may be left out (no transform). Read with bounds: the file is at
 // most 16 MiB, nesting is bounded, every field's type and range checked, and unknown keys are refused
@@ -22,6 +23,7 @@ namespace glassbox::models {
 struct ModelJson {
   InputShape input_shape;
   InputSpec spec;
+  std::string logits;  // TorchScriptOptions::logits; empty when not stated
 };
 
 // The sidecar's path for a model file: the same name with ".json" in place of its extension.
@@ -31,6 +33,6 @@ ModelJson read_model_json(const std::string& path);
 // Parses model.json text; errors name `path`.
 ModelJson parse_model_json(const std::string& text, const std::string& path);
 // The text of a model.json for `shape` and `spec` (what read_model_json reads back).
-std::string model_json_text(const InputShape& shape, const InputSpec& spec);
+std::string model_json_text(const InputShape& shape, const InputSpec& spec, const std::string& logits = {});
 
 }  // namespace glassbox::models

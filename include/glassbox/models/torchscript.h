@@ -27,6 +27,7 @@ class Watchdog;
 namespace glassbox::models {
 
 class TorchScriptLayers;
+class LogitsSelection;
 
 struct TorchScriptOptions {
   // Load, check the operations of, and run once on zeros in a contained child process first. Off:
@@ -42,6 +43,10 @@ struct TorchScriptOptions {
   // The most the archive's entries may hold uncompressed, all together: what loading it will allocate.
   // 4 GiB holds every torchvision classifier (ViT-H/14: 2.5 GB).
   GLASSBOX_ARG(uint64_t, max_model_bytes) = uint64_t(4) << 30;
+  // Where the logits are when forward returns more than a tensor: a decimal index into a tuple or list,
+  // or a dict key or named-tuple field ("logits"). Empty: the first [B, classes] floating tensor in it
+  // (Inception-V3's named tuple gives its logits, not aux_logits). model.json's "logits" field.
+  GLASSBOX_ARG(std::string, logits);
 };
 
 class TorchScriptClassifier : public Classifier {
@@ -59,10 +64,12 @@ class TorchScriptClassifier : public Classifier {
   InputShape input_shape() const override { return shape_; }
   int64_t num_classes() const override { return classes_; }
   std::string name() const override { return "torchscript:" + path_; }
+  std::string logits_source() const override;
   // Every submodule forward calls ("layer4", "layer3.1.conv2", "features.0"), reached without hooks.
   std::vector<LayerInfo> layers() override;
   LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
   at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) override;
+  AttentionForward forward_with_attention(const at::Tensor& x) override;
 
  private:
   // A watchdog over one call into the module, when forward_timeout_seconds asks for one.
@@ -73,6 +80,7 @@ class TorchScriptClassifier : public Classifier {
   InputShape shape_;
   int64_t classes_ = 0;
   std::unique_ptr<torch::jit::Module> module_;
+  std::unique_ptr<LogitsSelection> logits_;
   std::unique_ptr<TorchScriptLayers> layers_;
 };
 

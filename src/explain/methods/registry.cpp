@@ -14,6 +14,12 @@
   X(hirescam_method)                    \
   X(eigencam_method)                    \
   X(scorecam_method)                    \
+  X(xgradcam_method)                    \
+  X(layercam_method)                    \
+  X(ablation_cam_method)                \
+  X(reciprocam_method)                  \
+  X(attention_rollout_method)           \
+  X(gradient_rollout_method)            \
   X(layer_gradient_x_activation_method) \
   X(layer_integrated_gradients_method)
 
