@@ -12,10 +12,11 @@ All take 1 x 4 x 4 inputs and give 3 logits:
   loops-on-data.pt     forward returns at once on zeros but never ends on any other input
   loops-on-bright.pt   forward (any H x W, pooled to 4 x 4) never ends once an input value exceeds 100: the
                        contained check's zero and random inputs pass, a real input normalised so far does not
-  prints-escapes.pt    forward prints terminal escape sequences (window title, screen clear, 8-bit CSI)
+  prints-escapes.pt    forward prints terminal escape sequences (window title, screen clear, 8-bit CSI) and warns with one
 """
 import io
 import sys
+import warnings
 import zipfile
 from typing import Tuple
 
@@ -96,6 +97,7 @@ class PrintsEscapes(torch.nn.Module):
 
     def forward(self, x):
         print("\x1b]0;owned\x07\x1b[2J\u009b31m")
+        warnings.warn("\x1b]0;warned\x07")
         return self.fc(x.flatten(1))
 
 

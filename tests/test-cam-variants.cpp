@@ -7,6 +7,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 
@@ -138,7 +140,8 @@ struct Reference {
 
 const Reference& reference() {
   static const Reference r = [] {
-    const std::string dir = glassbox::testing::scratch_dir("cam-variants");
+    // One directory per process: ctest runs each test of this file as its own process, side by side.
+    const std::string dir = glassbox::testing::scratch_dir("cam-variants/" + std::to_string(::getpid()));
     std::ofstream(dir + "/reference.py") << kReference;
     const auto run = glassbox::testing::run_command("/usr/bin/python3 " + dir + "/reference.py " + dir + " 2>&1");
     EXPECT_EQ(run.exit_code, 0) << run.output;

@@ -164,7 +164,7 @@ TEST(CliSafety, FailingCommandsNameTheirFlagOrFileAndLeaveNothingBehind) {
       {"explain --out x.png" + ck + data + " --index -1", {"--index -1"}},
       {"explain --out x.png" + ck + data + " --index 48", {"--index 48", "48 samples"}},
       {"explain --out x.png" + ck + data + " --method gradcam2", {"--method gradcam2", "expected one of"}},
-      {"explain --out x.png" + ck + data + " --method gradcam", {"--method gradcam", "no layer whose output"}},
+      {"explain --out x.png" + ck + data + " --method gradcam", {"--method gradcam", "no layer that reads as a map"}},
       {"explain --out x.png" + ck + data + " --stdevs nan --method smoothgrad", {"--stdevs nan"}},
       {"explain --out x.png" + ck + data + " --threads 100000", {"--threads 100000"}},
       {"explain --out sub/x.png" + ck + data, {"--out sub/x.png", "does not exist"}},
@@ -462,11 +462,12 @@ TEST(CliSafety, ModelFilesThatActOnTheMachineAreContained) {
   r = run_command(explain + " 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(dir + "/bright.png"));
-  // What a model prints reaches the terminal escaped: no ESC, BEL or 8-bit CSI gets through.
+  // What a model prints or warns reaches the terminal escaped: no ESC, BEL or 8-bit CSI gets through.
   r = run_command(kCli + " layers --torchscript " + dir + "/prints-escapes.pt --input-shape 1,4,4 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("glassbox: model prints: \\x1B]0;owned\\x07\\x1B[2J\\xC2\\x9B31m"), std::string::npos)
       << r.output;
+  EXPECT_NE(r.output.find("glassbox: warning while running the model: \\x1B]0;warned\\x07"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find_first_of("\x1b\x07"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("\xc2\x9b"), std::string::npos) << r.output;
 }

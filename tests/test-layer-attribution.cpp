@@ -200,7 +200,7 @@ TEST(LayerAttribution, BadLayersAreOneLineErrors) {
   EXPECT_NE(what.find("it is the output layer"), std::string::npos) << what;
   auto linear = models::make_model(models::ModelOptions("linear", {1, 8, 8}, 3));
   what = error_of([&] { run("gradcam", *linear, x, t, "", true); });
-  EXPECT_NE(what.find("no layer whose output is N x C x H x W"), std::string::npos) << what;
+  EXPECT_NE(what.find("no layer that reads as a map (N x C x H x W, N x H x W x C or tokens)"), std::string::npos) << what;
   what = error_of([&] { run("layer_ig", *linear, x, t, "l1", true); });
   EXPECT_NE(what.find("it is the output layer"), std::string::npos) << what;
 }

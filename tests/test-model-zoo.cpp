@@ -153,8 +153,7 @@ TEST(ModelZoo, EveryExportOfEveryFamilyExplainsAsTheEagerModule) {
       small.occlusion().window_h(8).window_w(8).stride_h(8).stride_w(8);
       for (const AttributionMethod* method : attribution_methods()) {
         SCOPED_TRACE(method->name());
-        const std::string name = method->name();
-        if ((name == "rollout" || name == "grad_rollout") && std::string(f.name) != "vit") {
+        if (method->uses_attention() && std::string(f.name) != "vit") {
           // Attention rollout is for attention modules: refused, by name, where there are none (Swin's
           // windowed attention is its own module, not nn.MultiheadAttention).
           EXPECT_EQ(glassbox::testing::parameter_of([&] { method->attribute({model, x, targets, small}); }), "model");

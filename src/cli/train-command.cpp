@@ -74,6 +74,8 @@ void run_train(TrainArgs& a) {
                  ": needs --logdir, where the figures go");
   const explain::AttributionMethod& method =
       for_params(kParamFlags, [&]() -> const explain::AttributionMethod& { return explain::find_attribution_method(a.attribution.method()); });
+  GLASSBOX_CHECK(!method.uses_attention(), "--attribution-method ", method.name(),
+                 ": reads attention modules, which the trainable architectures have none of");
   for_params(kParamFlags, [&] { train::validate_options(a.trainer); });
   // 2. Output locations, without creating anything. A summary inside the logdir is created with it;
   // anywhere else its directory must exist.

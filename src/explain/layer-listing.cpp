@@ -56,7 +56,7 @@ std::string layers_text(models::Classifier& model) {
                   map.empty() ? "" : ("  CAMs: " + map).c_str(), l.name == cam ? "  <- CAM methods' default" : "");
     out += line;
   }
-  if (cam.empty()) out += "no layer has an N x C x H x W output with H, W > 1: CAM methods cannot run on this model\n";
+  if (cam.empty()) out += "no layer reads as a map whose positions the scores depend on: CAM methods cannot run on this model\n";
   return out;
 }
 

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "glassbox/util/error.h"
 #include "glassbox/util/file-bytes.h"
@@ -133,6 +135,23 @@ void print_model_text(const std::string& text) {
 }
 
 // Runs a zero batch: which part of the output is the logits (`stated`, or found), and how many classes.
+// Warnings raised while a module runs (its code's warnings.warn, or libtorch's own) go to stderr escaped,
+// as print() does, each distinct one once: the text may be the file author's, and a forward called per
+// batch would repeat it.
+class EscapingWarningHandler final : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation&, const std::string& message, bool) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (seen_.size() >= 64 || !seen_.insert(message.substr(0, 512)).second) return;
+    const std::string line = terminal_text(std::string_view(message).substr(0, 4096));
+    std::fprintf(stderr, "glassbox: warning while running the model: %s\n", line.c_str());
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> seen_;
+};
+
 int64_t probe_classes(torch::jit::Module& module, const InputShape& s, const std::string& path, const std::string& stated,
                       LogitsSelection& selection) {
   torch::NoGradGuard no_grad;
@@ -151,6 +170,8 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
   GLASSBOX_CHECK(std::isfinite(forward_timeout_seconds_) && forward_timeout_seconds_ >= 0, path,
                  ": forward_timeout_seconds ", forward_timeout_seconds_, ": expected 0 (no limit) or more");
   torch::jit::setPrintHandler(&print_model_text);
+  static EscapingWarningHandler warnings;
+  c10::Warning::set_warning_handler(&warnings);
   const auto bytes = std::make_shared<const std::string>(read_file(path, options.max_model_bytes()));
   ZipLimits limits;
   limits.max_total_bytes = options.max_model_bytes();

@@ -40,6 +40,9 @@ class AttributionMethod {
   // Whether it reads its layer's output as a map [B, C, h, w] (CAMs: layer-map.h), rather than
   // attributing to the layer's output as it is (layer_ig, layer_gxa).
   virtual bool reads_map() const { return false; }
+  // Whether it reads the model's attention modules (Classifier::forward_with_attention): attention
+  // rollout. A model without any refuses it.
+  virtual bool uses_attention() const { return false; }
   // Attributions: shaped like x for input methods; [B, 1, H, W] (or at the layer's resolution) for
   // CAMs; shaped like the layer's activation for Captum's layer methods.
   virtual at::Tensor attribute(const AttributionRequest& request) const = 0;

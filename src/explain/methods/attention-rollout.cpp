@@ -54,6 +54,7 @@ class AttentionRolloutMethod final : public AttributionMethod {
     return o;
   }
   bool reads_map() const override { return true; }
+  bool uses_attention() const override { return true; }
   at::Tensor attribute(const AttributionRequest& r) const override {
     models::EvalModeGuard eval(r.model);
     torch::autograd::AutoGradMode grad_mode(gradient_weighted_);
