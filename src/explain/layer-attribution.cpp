@@ -8,7 +8,6 @@
 
 #include <map>
 #include <mutex>
-#include <optional>
 #include <set>
 
 #include "glassbox/explain/layer-map.h"
@@ -18,30 +17,11 @@ namespace glassbox::explain {
 
 namespace {
 
-// The map a layer's output of `shape` (without the batch) reads as, or none.
-std::optional<MapReading> map_of(const std::vector<int64_t>& shape, const models::InputShape& input) {
-  if (shape.size() != 2 && shape.size() != 3) return std::nullopt;
-  std::vector<int64_t> sizes{1};
-  sizes.insert(sizes.end(), shape.begin(), shape.end());
-  try {
-    const MapReading m = read_as_map(sizes, LayerOptions(), input.height, input.width, "");
-    if (m.height > 1 && m.width > 1) return m;
-  } catch (const Error&) {
-  }
-  return std::nullopt;
-}
-
-// Whether the top class's score, for `probe`, depends on more than one position of the layer's map: it
+// Whether the score of class `top`, for `probe`, depends on more than one position of the layer's map: it
 // does not on a vision transformer's last block, whose patch tokens no longer reach the class token.
-bool score_depends_on_positions(models::Classifier& model, const at::Tensor& probe, const std::string& layer,
-                                const MapReading& m) {
+bool score_depends_on_positions(models::Classifier& model, const at::Tensor& probe, const at::Tensor& top,
+                                const std::string& layer, const MapReading& m) {
   try {
-    models::EvalModeGuard eval(model);  // a model mid-training: no batch statistics touched
-    at::Tensor top;
-    {
-      torch::autograd::AutoGradMode no_grad(false);
-      top = model.forward(probe).argmax(1);
-    }
     const LayerActivation a = layer_activation(model, probe, top, layer, Score::logit, true);
     const at::Tensor per_position = to_map(a.gradients, m).abs().sum(1).flatten();
     return (per_position > 0).sum().item<int64_t>() >= 2;
@@ -55,10 +35,17 @@ std::string measure_cam_layer(models::Classifier& model, const std::vector<model
   std::map<std::string, MapReading> maps;
   for (const models::LayerInfo& l : layers)
     if (l.calls == 1)
-      if (const auto m = map_of(l.shape, input)) maps.emplace(l.name, *m);
+      if (const auto m = read_listed_layer_as_map(l.shape, input.height, input.width))
+        if (m->height > 1 && m->width > 1) maps.emplace(l.name, *m);
   // A fixed probe with pixel-like values: the measurement does not depend on the caller's data.
-  at::Tensor probe = at::rand({1, input.channels, input.height, input.width},
-                              at::make_generator<at::CPUGeneratorImpl>(0)).to(models::device_of(model));
+  const at::Tensor probe = at::rand({1, input.channels, input.height, input.width},
+                                    at::make_generator<at::CPUGeneratorImpl>(0)).to(models::device_of(model));
+  at::Tensor top;
+  {
+    models::EvalModeGuard eval(model);  // a model mid-training: no batch statistics touched
+    torch::autograd::AutoGradMode no_grad(false);
+    top = model.forward(probe).argmax(1);
+  }
   // Whether `child` is the last layer its parent runs: nothing listed after it belongs to the parent but
   // to the child's own subtree (layers are listed parent first, in the order forward runs them).
   const auto runs_last = [&](const std::string& child, const std::string& parent) {
@@ -86,7 +73,7 @@ std::string measure_cam_layer(models::Classifier& model, const std::vector<model
       found = parent;
     }
     if (!tried.insert(found).second) continue;
-    if (score_depends_on_positions(model, probe, found, maps.at(found))) return found;
+    if (score_depends_on_positions(model, probe, top, found, maps.at(found))) return found;
   }
   throw Error::about("layer", "", "the model " + model.name() +
                                       " has no layer that reads as a map (N x C x H x W, N x H x W x C or tokens) whose "

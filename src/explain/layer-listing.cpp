@@ -24,17 +24,12 @@ std::string cam_layer_or_none(models::Classifier& model) {
 
 // How CAMs would read the layer as a map, when it is tokens or channels last ("" otherwise).
 std::string map_reading(const models::LayerInfo& l, const models::InputShape& input) {
-  if (l.shape.size() != 2 && l.shape.size() != 3) return "";
+  const auto m = read_listed_layer_as_map(l.shape, input.height, input.width);
+  if (!m || m->layout == LayerLayout::channels_first) return "";
   std::vector<int64_t> sizes{1};
   sizes.insert(sizes.end(), l.shape.begin(), l.shape.end());
-  try {
-    const MapReading m = read_as_map(sizes, LayerOptions(), input.height, input.width, l.name);
-    if (m.layout == LayerLayout::channels_first) return "";
-    const std::string d = m.describe(sizes);
-    return d.substr(d.find("read as"));
-  } catch (const Error&) {
-    return "";
-  }
+  const std::string d = m->describe(sizes);
+  return d.substr(d.find("read as"));
 }
 
 }  // namespace

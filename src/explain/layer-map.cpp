@@ -95,6 +95,17 @@ MapReading read_as_map(c10::IntArrayRef s, const LayerOptions& o, int64_t input_
   return m;
 }
 
+std::optional<MapReading> read_listed_layer_as_map(const std::vector<int64_t>& shape, int64_t input_h, int64_t input_w) {
+  if (shape.size() != 2 && shape.size() != 3) return std::nullopt;
+  std::vector<int64_t> sizes{1};
+  sizes.insert(sizes.end(), shape.begin(), shape.end());
+  try {
+    return read_as_map(sizes, LayerOptions(), input_h, input_w, "");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 at::Tensor to_map(const at::Tensor& t, const MapReading& m) {
   switch (m.layout) {
     case LayerLayout::tokens:

@@ -9,6 +9,7 @@
 #include <c10/util/ArrayRef.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct MapReading {
 // Throws glassbox::Error::about("layer", layer, ...) when it cannot be read as a map.
 MapReading read_as_map(c10::IntArrayRef sizes, const LayerOptions& options, int64_t input_height, int64_t input_width,
                        const std::string& layer);
+
+// How a listed layer's output (models::LayerInfo::shape, without the batch) reads as a map with the
+// reading taken from its shape, or none when it cannot be read as one (not a tensor, a vector, a shape
+// without a grid). What `glassbox layers` shows and default_cam_layer chooses among.
+std::optional<MapReading> read_listed_layer_as_map(const std::vector<int64_t>& shape, int64_t input_height,
+                                                   int64_t input_width);
 
 // The [B, C, h, w] map of a layer's output or of its gradients, read by `reading` (a view where it can be).
 at::Tensor to_map(const at::Tensor& output, const MapReading& reading);
