@@ -7,14 +7,12 @@
 // result depend on how far below the rest the network saturates, so glassbox keeps the paper's.
 #include <ATen/ATen.h>
 
-#include "glassbox/explain/layer-attribution.h"
-#include "glassbox/explain/methods.h"
 #include "layer-perturbation.h"
 
 namespace glassbox::explain {
 namespace {
 
-class AblationCamMethod final : public AttributionMethod {
+class AblationCamMethod final : public PerturbationCam {
  public:
   const char* name() const override { return "ablationcam"; }
   const char* help() const override {
@@ -24,31 +22,17 @@ class AblationCamMethod final : public AttributionMethod {
     return {"score", "layer.layer", "layer.relu", "layer.upsample", "layer.internal_batch_size", "layer.layout",
             "layer.prefix_tokens"};
   }
-  bool uses_layer() const override { return true; }
-  bool reads_map() const override { return true; }
-  at::Tensor attribute(const AttributionRequest& r) const override {
-    const LayerOptions& o = r.options.layer();
-    const std::string layer = resolved_layer(r.model, o);
-    const LayerActivation a = layer_activation(r.model, r.x, r.targets, layer, r.options.score(), false);
-    const MapReading m = read_as_map(a.activation.sizes(), o, r.x.size(2), r.x.size(3), layer);
-    const at::Tensor A = to_map(a.activation, m);
-    const at::Tensor intact = target_scores(a.logits, r.targets, r.options.score());
-    const int64_t B = A.size(0), K = A.size(1);
-    at::Tensor cams = at::empty({B, A.size(2), A.size(3)}, A.options());
-    for (int64_t b = 0; b < B; ++b) {
-      const at::Tensor map = A.narrow(0, b, 1);
-      const LayerPerturbation p{r.model, r.x.narrow(0, b, 1), layer, m, a.activation.narrow(0, b, 1),
-                                r.targets[b].item<int64_t>(), r.options.score(), o.internal_batch_size()};
-      const at::Tensor ablated = perturbed_scores(p, K, [&](int64_t first, int64_t n) {
-        at::Tensor maps = map.repeat({n, 1, 1, 1});
-        for (int64_t i = 0; i < n; ++i) maps[i][first + i].zero_();
-        return maps;
-      });
-      const at::Tensor y = intact[b];
-      const at::Tensor weights = ((y - ablated) / y).view({K, 1, 1});
-      cams[b] = (weights * A[b]).sum(0);
-    }
-    return finish_cam(cams, r.x, o);
+
+ protected:
+  Score score(const AttributeOptions& options) const override { return options.score(); }
+  at::Tensor sample_map(const LayerPerturbation& p, const at::Tensor& map, const at::Tensor& y) const override {
+    const int64_t K = map.size(1);
+    const at::Tensor ablated = perturbed_scores(p, K, [&](int64_t first, int64_t n) {
+      at::Tensor maps = map.repeat({n, 1, 1, 1});
+      for (int64_t i = 0; i < n; ++i) maps[i][first + i].zero_();
+      return maps;
+    });
+    return (((y - ablated) / y).view({K, 1, 1}) * map[0]).sum(0);
   }
 };
 

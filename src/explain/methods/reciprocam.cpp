@@ -8,8 +8,6 @@
 // [0, 255]; glassbox keeps the probabilities, and the figures scale them.
 #include <ATen/ATen.h>
 
-#include "glassbox/explain/layer-attribution.h"
-#include "glassbox/explain/methods.h"
 #include "layer-perturbation.h"
 
 namespace glassbox::explain {
@@ -29,7 +27,7 @@ at::Tensor gaussian_masks(int64_t first, int64_t n, int64_t h, int64_t w, const 
   return masks.to(options);
 }
 
-class ReciproCamMethod final : public AttributionMethod {
+class ReciproCamMethod final : public PerturbationCam {
  public:
   const char* name() const override { return "reciprocam"; }
   const char* help() const override {
@@ -38,25 +36,14 @@ class ReciproCamMethod final : public AttributionMethod {
   std::vector<std::string> options() const override {
     return {"layer.layer", "layer.relu", "layer.upsample", "layer.internal_batch_size", "layer.layout", "layer.prefix_tokens"};
   }
-  bool uses_layer() const override { return true; }
-  bool reads_map() const override { return true; }
-  at::Tensor attribute(const AttributionRequest& r) const override {
-    const LayerOptions& o = r.options.layer();
-    const std::string layer = resolved_layer(r.model, o);
-    const LayerActivation a = layer_activation(r.model, r.x, r.targets, layer, Score::probability, false);
-    const MapReading m = read_as_map(a.activation.sizes(), o, r.x.size(2), r.x.size(3), layer);
-    const at::Tensor A = to_map(a.activation, m);
-    const int64_t B = A.size(0), h = A.size(2), w = A.size(3);
-    at::Tensor cams = at::empty({B, h, w}, A.options());
-    for (int64_t b = 0; b < B; ++b) {
-      const at::Tensor map = A.narrow(0, b, 1);
-      const LayerPerturbation p{r.model, r.x.narrow(0, b, 1), layer, m, a.activation.narrow(0, b, 1),
-                                r.targets[b].item<int64_t>(), Score::probability, o.internal_batch_size()};
-      cams[b] = perturbed_scores(p, h * w, [&](int64_t first, int64_t n) {
-                  return map * gaussian_masks(first, n, h, w, map.options());
-                }).view({h, w});
-    }
-    return finish_cam(cams, r.x, o);
+
+ protected:
+  Score score(const AttributeOptions&) const override { return Score::probability; }
+  at::Tensor sample_map(const LayerPerturbation& p, const at::Tensor& map, const at::Tensor&) const override {
+    const int64_t h = map.size(2), w = map.size(3);
+    return perturbed_scores(p, h * w, [&](int64_t first, int64_t n) {
+             return map * gaussian_masks(first, n, h, w, map.options());
+           }).view({h, w});
   }
 };
 
