@@ -50,9 +50,11 @@ bool is_none(torch::jit::Value* v) { return v->type()->kind() == c10::TypeKind::
 
 }  // namespace
 
-torch::jit::Graph& attention_decomposition() {
+torch::jit::Node* insert_attention_decomposition(torch::jit::Graph& g, const std::vector<torch::jit::Value*>& inputs) {
   static const auto cu = std::make_shared<torch::jit::CompilationUnit>(kAttention);
-  return *torch::jit::toGraphFunction(cu->get_function("attention")).graph();
+  torch::jit::Graph& decomposition = *torch::jit::toGraphFunction(cu->get_function("attention")).graph();
+  torch::jit::Value* results = torch::jit::insertGraph(g, decomposition, inputs).at(0);
+  return g.insertNode(g.createTupleUnpack(results));
 }
 
 int decompose_fused_attention(torch::jit::Module& module) {
@@ -68,8 +70,7 @@ int decompose_fused_attention(torch::jit::Module& module) {
       const std::vector<torch::jit::Value*> inputs{n->input(0), n->input(1), n->input(2),  n->input(3),
                                                    n->input(4), n->input(5), n->input(6),  n->input(7),
                                                    n->input(8), n->input(10), n->input(11)};
-      torch::jit::Value* results = torch::jit::insertGraph(g, attention_decomposition(), inputs).at(0);
-      torch::jit::Node* unpack = g.insertNode(g.createTupleUnpack(results));
+      torch::jit::Node* unpack = insert_attention_decomposition(g, inputs);
       for (size_t i = 0; i < 2; ++i) {
         unpack->output(i)->setType(n->output(i)->type());
         n->output(i)->replaceAllUsesWith(unpack->output(i));

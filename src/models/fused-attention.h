@@ -7,9 +7,13 @@
 // gives the same outputs and gradients that flow.
 #pragma once
 
+#include <vector>
+
 namespace torch::jit {
 struct Graph;
 struct Module;
+struct Node;
+struct Value;
 }
 
 namespace glassbox::models {
@@ -20,9 +24,10 @@ namespace glassbox::models {
 // many were replaced.
 int decompose_fused_attention(torch::jit::Module& module);
 
-// The decomposition as a graph: (query, key, value, embed_dim, num_head, qkv_weight, qkv_bias,
-// proj_weight, proj_bias, need_weights, average_attn_weights) -> (output, weights as the kernel returns
-// them, weights per head [B, heads, L, S]), batch first, without a mask. For inserting (insertGraph).
-torch::jit::Graph& attention_decomposition();
+// Inserts the decomposition into `g` at its insertion point: (query, key, value, embed_dim, num_head,
+// qkv_weight, qkv_bias, proj_weight, proj_bias, need_weights, average_attn_weights), batch first, without
+// a mask. Returns the node whose outputs are the attention's output, its weights as the kernel returns
+// them, and the weights per head [B, heads, L, S].
+torch::jit::Node* insert_attention_decomposition(torch::jit::Graph& g, const std::vector<torch::jit::Value*>& inputs);
 
 }  // namespace glassbox::models

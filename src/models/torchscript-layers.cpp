@@ -170,8 +170,7 @@ Value* decompose_attention_call(Graph& g, Node* call, const torch::jit::Module& 
                                    g.insertGetAttr(out_proj, "bias"),
                                    call->input(5),
                                    call->input(7)};
-  Value* results = torch::jit::insertGraph(g, attention_decomposition(), inputs).at(0);
-  Node* unpack = g.insertNode(g.createTupleUnpack(results));
+  Node* unpack = insert_attention_decomposition(g, inputs);
   Node* pair = g.insertNode(g.createTuple({unpack->output(0), unpack->output(1)}));
   pair->output()->setType(call->output()->type());
   call->output()->replaceAllUsesWith(pair->output());
