@@ -35,12 +35,17 @@
 #include "glassbox/explain/layer-listing.h"
 #include "glassbox/explain/layer-map.h"
 #include "glassbox/explain/methods.h"
+// Whether an explanation can be trusted: faithfulness metrics and sanity checks.
+#include "glassbox/evaluate/evaluation.h"
+#include "glassbox/evaluate/faithfulness.h"
+#include "glassbox/evaluate/metrics.h"
 #include "glassbox/explain/morph.h"
 #include "glassbox/render/png.h"
 
 // Training, its loggers and the callbacks that explain while it runs.
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"
+#include "glassbox/callbacks/faithfulness-callback.h"
 #include "glassbox/train/console-logger.h"
 #include "glassbox/train/csv-logger.h"
 #include "glassbox/train/image-file-logger.h"

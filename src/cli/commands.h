@@ -26,6 +26,7 @@ const std::vector<std::string>& command_line();
 Run add_train_command(CLI::App& app);
 Run add_events_command(CLI::App& app);
 Run add_explain_command(CLI::App& app);
+Run add_evaluate_command(CLI::App& app);
 Run add_morph_command(CLI::App& app);
 Run add_confused_command(CLI::App& app);
 Run add_layers_command(CLI::App& app);

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   glassbox::cli::Run train = glassbox::cli::add_train_command(app);
   glassbox::cli::Run events = glassbox::cli::add_events_command(app);
   glassbox::cli::Run explain = glassbox::cli::add_explain_command(app);
+  glassbox::cli::Run evaluate = glassbox::cli::add_evaluate_command(app);
   glassbox::cli::Run morph = glassbox::cli::add_morph_command(app);
   glassbox::cli::Run confused = glassbox::cli::add_confused_command(app);
   glassbox::cli::Run layers = glassbox::cli::add_layers_command(app);
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("train")) train();
     if (app.got_subcommand("events")) events();
     if (app.got_subcommand("explain")) explain();
+    if (app.got_subcommand("evaluate")) evaluate();
     if (app.got_subcommand("morph")) morph();
     if (app.got_subcommand("confused")) confused();
     if (app.got_subcommand("layers")) layers();

@@ -11,7 +11,9 @@
 #include "distributed-flags.h"
 #include "flags.h"
 #include "glassbox/callbacks/confused-logit.h"
+#include "glassbox/callbacks/faithfulness-callback.h"
 #include "glassbox/callbacks/probe-callbacks.h"
+#include "glassbox/evaluate/evaluation.h"
 #include "glassbox/explain/layer-attribution.h"
 #include "glassbox/explain/methods.h"
 #include "glassbox/train/run-directory.h"
@@ -39,6 +41,8 @@ struct TrainArgs {
   callbacks::ConfusedLogitOptions confused{1};
   callbacks::AttributionCallbackOptions attribution;
   callbacks::MorphCallbackOptions morph;
+  callbacks::FaithfulnessCallbackOptions faithfulness;
+  std::string faithfulness_metrics = "deletion,insertion";
   int64_t probes = 8;
   int64_t morph_probes = 4;
   DistributedArgs distributed;
@@ -63,13 +67,29 @@ void add_callbacks(const TrainArgs& a, train::Trainer& trainer, const data::Data
     callbacks::first_probes(val, std::min(a.morph_probes, val.size()), x, y);
     trainer.add_callback(std::make_shared<callbacks::MorphCallback>(a.morph, x, y));
   }
+  if (wants(a, "faithfulness")) {
+    callbacks::first_probes(val, std::min(a.probes, val.size()), x, y);
+    trainer.add_callback(std::make_shared<callbacks::FaithfulnessCallback>(a.faithfulness, x, y));
+  }
 }
 
 void run_train(TrainArgs& a) {
   // 1. Flags (their ranges were checked as they were read).
   for (const std::string& name : a.callbacks)
-    GLASSBOX_CHECK(name == "confused" || name == "attribution" || name == "morph", "--callbacks ",
-                   printable_excerpt(name), ": unknown callback, expected confused, attribution or morph");
+    GLASSBOX_CHECK(name == "confused" || name == "attribution" || name == "morph" || name == "faithfulness", "--callbacks ",
+                   printable_excerpt(name), ": unknown callback, expected confused, attribution, morph or faithfulness");
+  {
+    std::vector<std::string> metrics;
+    for (size_t start = 0; start <= a.faithfulness_metrics.size();) {
+      const size_t comma = std::min(a.faithfulness_metrics.find(',', start), a.faithfulness_metrics.size());
+      if (comma > start) metrics.push_back(a.faithfulness_metrics.substr(start, comma - start));
+      start = comma + 1;
+    }
+    a.faithfulness.metrics(metrics);
+    for_params({{"methods", "--faithfulness-method"}, {"metrics", "--faithfulness-metrics"}, {"metric", "--faithfulness-metrics"},
+                {"method", "--faithfulness-method"}},
+               [&] { evaluate::check_evaluation_request({a.faithfulness.method()}, metrics, a.faithfulness.evaluate_options()); });
+  }
   GLASSBOX_CHECK(a.callbacks.empty() || !a.logdir.empty(), "--callbacks ", a.callbacks.empty() ? "" : a.callbacks.front(),
                  ": needs --logdir, where the figures go");
   const explain::AttributionMethod& method =
@@ -157,7 +177,7 @@ Run add_train_command(CLI::App& app) {
               "log train_loss_step every n steps (and at each epoch's end)");
   cmd->add_flag("--no-tensorboard", a->no_tensorboard,
                 "no event files: metrics to metrics.csv only, callback figures as PNG/GIF files under LOGDIR/figures");
-  cmd->add_option("--callbacks", a->callbacks, "confused, attribution, morph (comma-separated)")->delimiter(',');
+  cmd->add_option("--callbacks", a->callbacks, "confused, attribution, morph, faithfulness (comma-separated)")->delimiter(',');
   add_integer(*cmd, "--confused-top-k", a->confused.top_k(), 1, 1024, "confused: figures per logging batch");
   add_integer(*cmd, "--confused-interval", a->confused.logging_batch_interval(), 1, int64_t(1) << 40,
               "confused: look at every n-th batch");
@@ -170,7 +190,11 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--attribution-method", a->attribution.method(),
                   "attribution: " + explain::attribution_method_names() + " (CAMs on the last N x C x H x W layer)")
       ->capture_default_str();
-  add_integer(*cmd, "--probes", a->probes, 1, 256, "attribution: the first N validation samples");
+  cmd->add_option("--faithfulness-method", a->faithfulness.method(), "faithfulness: the method evaluated (an input method or a CAM)")
+      ->capture_default_str();
+  cmd->add_option("--faithfulness-metrics", a->faithfulness_metrics, "faithfulness: metrics logged every epoch (glassbox evaluate --help lists them)")
+      ->capture_default_str();
+  add_integer(*cmd, "--probes", a->probes, 1, 256, "attribution, faithfulness: the first N validation samples");
   add_integer(*cmd, "--morph-probes", a->morph_probes, 1, 64, "morph: the first N validation samples");
   add_integer(*cmd, "--morph-steps", a->morph.steps(), 1, 10000, "morph: at most this many steps");
   add_integer(*cmd, "--hidden", a->run.hidden(), 1, 1 << 16, "mlp hidden width and cnn head width");

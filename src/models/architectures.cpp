@@ -131,6 +131,11 @@ void ModuleClassifier::throw_no_such_layer(const std::string& layer) {
 }
 
 std::vector<at::Tensor> ModuleClassifier::parameters() { return module_->parameters(); }
+std::vector<std::pair<std::string, at::Tensor>> ModuleClassifier::named_parameters() {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& item : module_->named_parameters(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
+  return out;
+}
 void ModuleClassifier::train(bool on) { module_->train(on); }
 bool ModuleClassifier::is_training() const { return module_->is_training(); }
 void ModuleClassifier::to(c10::Device device) { module_->to(device); }

@@ -4,6 +4,12 @@
 
 namespace glassbox::models {
 
+std::vector<std::pair<std::string, at::Tensor>> Classifier::named_parameters() {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const at::Tensor& p : parameters()) out.emplace_back(std::to_string(out.size()), p);
+  return out;
+}
+
 LayerForward Classifier::forward_with_layer(const at::Tensor&, const std::string& layer) {
   throw Error::about("layer", layer, "the model " + name() + " has no named layers");
 }

@@ -232,6 +232,12 @@ std::vector<at::Tensor> TorchScriptClassifier::parameters() {
   return params;
 }
 
+std::vector<std::pair<std::string, at::Tensor>> TorchScriptClassifier::named_parameters() {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& item : module_->named_parameters(/*recurse=*/true)) out.emplace_back(item.name, item.value);
+  return out;
+}
+
 std::vector<LayerInfo> TorchScriptClassifier::layers() {
   const auto watchdog = watch("listing its layers");
   const c10::Device device = device_of(*this);

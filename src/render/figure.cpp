@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cairo-surface.h"
 #include "glassbox/render/png.h"
 #include "glassbox/util/error.h"
 
@@ -24,15 +25,6 @@ struct Layout {
   double font;
   int margin, bar_gap, bar_width, tick_label_width;
 };
-
-struct SurfaceDeleter {
-  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
-};
-struct ContextDeleter {
-  void operator()(cairo_t* c) const { cairo_destroy(c); }
-};
-using Surface = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
-using Context = std::unique_ptr<cairo_t, ContextDeleter>;
 
 uint32_t pack(const std::array<uint8_t, 3>& c) { return 0xFF000000u | (uint32_t(c[0]) << 16) | (uint32_t(c[1]) << 8) | c[2]; }
 
@@ -260,20 +252,22 @@ RgbImage Figure::render() const {
         cairo_show_text(cr.get(), tick_label(v).c_str());
       }
     }
-  cairo_surface_flush(surface.get());
-  GLASSBOX_CHECK(cairo_status(cr.get()) == CAIRO_STATUS_SUCCESS, "figure: cairo error: ",
-                 cairo_status_to_string(cairo_status(cr.get())));
+  return surface_pixels(surface.get(), cr.get());
+}
 
+RgbImage surface_pixels(cairo_surface_t* surface, cairo_t* cr) {
+  cairo_surface_flush(surface);
+  GLASSBOX_CHECK(cairo_status(cr) == CAIRO_STATUS_SUCCESS, "figure: cairo error: ", cairo_status_to_string(cairo_status(cr)));
   RgbImage out;
-  out.width = width;
-  out.height = height;
-  out.pixels.resize(static_cast<size_t>(width) * height * 3);
-  const unsigned char* data = cairo_image_surface_get_data(surface.get());
-  const int stride = cairo_image_surface_get_stride(surface.get());
-  for (int y = 0; y < height; ++y) {
+  out.width = cairo_image_surface_get_width(surface);
+  out.height = cairo_image_surface_get_height(surface);
+  out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
+  const unsigned char* data = cairo_image_surface_get_data(surface);
+  const int stride = cairo_image_surface_get_stride(surface);
+  for (int y = 0; y < out.height; ++y) {
     const auto* row = reinterpret_cast<const uint32_t*>(data + static_cast<size_t>(y) * stride);
-    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * width * 3;
-    for (int x = 0; x < width; ++x) {
+    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * out.width * 3;
+    for (int x = 0; x < out.width; ++x) {
       dst[3 * x] = static_cast<uint8_t>(row[x] >> 16);
       dst[3 * x + 1] = static_cast<uint8_t>(row[x] >> 8);
       dst[3 * x + 2] = static_cast<uint8_t>(row[x]);

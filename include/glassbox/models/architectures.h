@@ -23,6 +23,7 @@ class ModuleClassifier : public Classifier {
 
   at::Tensor forward(const at::Tensor& x) override;
   std::vector<at::Tensor> parameters() override;
+  std::vector<std::pair<std::string, at::Tensor>> named_parameters() override;
   void train(bool on = true) override;
   bool is_training() const override;
   void to(c10::Device device) override;

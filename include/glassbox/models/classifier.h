@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "glassbox/models/model-options.h"
@@ -42,6 +43,9 @@ class Classifier {
   // x: B x C x H x W float; returns B x num_classes() logits.
   virtual at::Tensor forward(const at::Tensor& x) = 0;
   virtual std::vector<at::Tensor> parameters() = 0;
+  // The parameters with their module paths ("layer4.1.conv2.weight"), in the order the model registers
+  // them: what the model-randomisation test walks, layer by layer. Default: parameters() named "0", "1", ...
+  virtual std::vector<std::pair<std::string, at::Tensor>> named_parameters();
   virtual void train(bool on = true) = 0;
   virtual bool is_training() const = 0;
   virtual void to(c10::Device device) = 0;

@@ -1,0 +1,73 @@
+#include "perturbation.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "glassbox/util/error.h"
+
+namespace glassbox::evaluate {
+
+void check_metric_inputs(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                         const at::Tensor& attributions, const char* what) {
+  try {
+    explain::check_batch(model, x, targets);
+  } catch (Error& e) {
+    throw Error(std::string(what) + ": " + e.what());
+  }
+  GLASSBOX_CHECK(attributions.defined() && attributions.dim() == 4 && attributions.size(0) == x.size(0) &&
+                     (attributions.size(1) == x.size(1) || attributions.size(1) == 1) &&
+                     attributions.size(2) == x.size(2) && attributions.size(3) == x.size(3),
+                 what, ": attributions ", attributions.defined() ? attributions.sizes() : at::IntArrayRef{},
+                 " do not cover the input ", x.sizes(), ": expected them like it, or [B, 1, H, W] (a CAM upsampled to it)");
+  GLASSBOX_CHECK(at::isfinite(attributions).all().item<bool>(), what, ": attributions are not all finite");
+}
+
+at::Tensor pixel_relevance(const at::Tensor& attributions) {
+  return attributions.to(at::kFloat).sum(1).flatten(1);
+}
+
+at::Tensor pixel_ranks(const at::Tensor& relevance) {
+  const at::Tensor order = std::get<1>(relevance.sort(/*stable=*/true, /*dim=*/1, /*descending=*/true));
+  at::Tensor ranks = at::empty_like(order);
+  const at::Tensor positions = at::arange(order.size(1), order.options()).expand_as(order);
+  return ranks.scatter_(1, order, positions);
+}
+
+at::Generator sample_generator(uint64_t seed, int64_t index) {
+  // Distinct, well-spread seeds per sample (splitmix64's increment), so that neighbouring samples do not
+  // share streams.
+  return at::make_generator<at::CPUGeneratorImpl>(seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1));
+}
+
+at::Tensor scores_in_batches(models::Classifier& model, int64_t rows,
+                             const std::function<at::Tensor(int64_t, int64_t)>& make, const at::Tensor& row_targets,
+                             explain::Score score, int64_t per_eval) {
+  models::EvalModeGuard eval(model);
+  torch::autograd::AutoGradMode no_grad(false);
+  std::vector<at::Tensor> out;
+  for (int64_t begin = 0; begin < rows; begin += per_eval) {
+    const int64_t end = std::min(rows, begin + per_eval);
+    const at::Tensor logits = model.forward(make(begin, end));
+    out.push_back(explain::target_scores(logits.to(at::kFloat), row_targets.slice(0, begin, end), score));
+  }
+  return at::cat(out);
+}
+
+at::Tensor draw_per_sample(const at::Tensor& x, int64_t count, uint64_t seed, int64_t first_sample,
+                           const std::function<at::Tensor(const at::Tensor&, at::Generator&)>& draw) {
+  std::vector<at::Tensor> out;
+  const at::Tensor host = x.to(at::kCPU, at::kFloat);
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    at::Generator g = sample_generator(seed, first_sample + i);
+    const at::Tensor copies = host[i].unsqueeze(0).expand({count, x.size(1), x.size(2), x.size(3)}).contiguous();
+    const at::Tensor drawn = draw(copies, g);
+    GLASSBOX_CHECK(drawn.defined() && drawn.sizes() == copies.sizes(), "perturb_func: returned ",
+                   drawn.defined() ? drawn.sizes() : at::IntArrayRef{}, ", expected a perturbation like its input ",
+                   copies.sizes());
+    out.push_back(drawn);
+  }
+  return at::cat(out).to(x.device(), x.scalar_type());
+}
+
+}  // namespace glassbox::evaluate

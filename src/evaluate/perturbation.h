@@ -1,0 +1,43 @@
+// What the perturbation metrics share: checking attributions against the input, the pixel order, the
+// per-sample random generators and running many perturbed inputs through the model in bounded batches.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "glassbox/explain/gradients.h"
+#include "glassbox/models/classifier.h"
+
+namespace glassbox::evaluate {
+
+// Checks x is a batch the model takes with one target each, and that attributions are like x or
+// [B, 1, H, W] (a map over it); `what` names the metric in the errors.
+void check_metric_inputs(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                         const at::Tensor& attributions, const char* what);
+
+// The attribution summed over channels, per pixel: [B, H * W] float on x's device.
+at::Tensor pixel_relevance(const at::Tensor& attributions);
+
+// Each pixel's place in the order of decreasing relevance (0 = most relevant; ties by index, as a stable
+// sort): [B, H * W] int64.
+at::Tensor pixel_ranks(const at::Tensor& relevance);
+
+// A CPU generator for sample `index` of a metric seeded with `seed`.
+at::Generator sample_generator(uint64_t seed, int64_t index);
+
+// Runs rows [0, rows) made by make(begin, end) -> [end - begin, C, H, W] through the model without
+// gradients, at most `per_eval` a pass, in eval mode (restored after), and returns each row's score for
+// targets[row] ([rows] float on the model's device; nothing leaves the device).
+at::Tensor scores_in_batches(models::Classifier& model, int64_t rows,
+                             const std::function<at::Tensor(int64_t begin, int64_t end)>& make,
+                             const at::Tensor& row_targets, explain::Score score, int64_t per_eval);
+
+// Draws `count` perturbations per sample: draw(copies, generator) gets x[i] repeated [count, C, H, W]
+// (float, CPU) and the sample's generator and returns a tensor like it; [B * count, C, H, W] on x's
+// device, sample-major.
+at::Tensor draw_per_sample(const at::Tensor& x, int64_t count, uint64_t seed, int64_t first_sample,
+                           const std::function<at::Tensor(const at::Tensor& sample, at::Generator& generator)>& draw);
+
+}  // namespace glassbox::evaluate
