@@ -146,7 +146,7 @@ Run add_evaluate_command(CLI::App& app) {
   add_integer(*cmd, "--n-perturb-samples", a->n_perturb_samples, 1, 1 << 16, "infidelity, sensitivity: perturbations per sample");
   add_real(*cmd, "--stdev", o.infidelity().stdev(), [](double v) { return v > 0; }, "a finite number > 0",
            "infidelity: the Gaussian perturbation's standard deviation");
-  cmd->add_flag("--normalize", o.infidelity().normalize(), "infidelity: scale attributions to fit the effects first (Captum's normalize)");
+  cmd->add_flag("--infidelity-normalize", o.infidelity().normalize(), "infidelity: scale the attributions to fit the effects first (Captum's normalize)");
   add_real(*cmd, "--perturb-radius", o.sensitivity().perturb_radius(), [](double v) { return v > 0; }, "a finite number > 0",
            "sensitivity: the uniform noise's radius");
   add_choice(*cmd, "--randomisation", o.randomisation().order(), evaluate::randomisation_order_names(),

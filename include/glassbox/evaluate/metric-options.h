@@ -100,8 +100,8 @@ const char* randomisation_order_name(RandomisationOrder order);
 // while the test runs and restored bit-exactly after, also when it throws.
 struct RandomisationOptions {
   GLASSBOX_ARG(RandomisationOrder, order) = RandomisationOrder::cascading;
-  // At most this many steps: with more layers, each step randomises the next ceil(layers / max_steps)
-  // layers together. 0: one step per layer.
+  // At most this many steps: with more layers, they are shared out evenly over max_steps steps (step s
+  // randomises layers [s L / S, (s + 1) L / S) from the logits). 0: one step per layer.
   GLASSBOX_ARG(int64_t, max_steps) = 0;
   // The test passes when the rank correlation after the last cascading step (the mean over the steps
   // when independent) is below this: the maps depend on what the model learned.

@@ -158,17 +158,17 @@ RandomisationResult model_parameter_randomisation(models::Classifier& model, con
   std::reverse(layers.begin(), layers.end());  // from the logits down
   const int64_t L = static_cast<int64_t>(layers.size());
   const int64_t S = o.max_steps() > 0 ? std::min(L, o.max_steps()) : L;
-  const int64_t per_step = (L + S - 1) / S;
   const at::Tensor original = maps_of(explain, x, targets);
   const int64_t B = x.size(0), keep = std::min(B, o.strip_samples());
   RandomisationResult out;
   std::vector<at::Tensor> rho, structure, strip{original.slice(0, 0, keep)};
   ParameterRestore restore(model);
-  for (int64_t s = 0, first = 0; first < L; ++s, first += per_step) {
+  for (int64_t s = 0; s < S; ++s) {
     if (o.order() == RandomisationOrder::independent) restore.restore();
     at::Generator g = at::make_generator<at::CPUGeneratorImpl>(o.seed() + static_cast<uint64_t>(s));
     std::string names;
-    for (int64_t l = first; l < std::min(L, first + per_step); ++l) {
+    // Step s takes layers [s L / S, (s + 1) L / S): the layers shared out evenly over the steps.
+    for (int64_t l = s * L / S; l < (s + 1) * L / S; ++l) {
       randomise(layers[static_cast<size_t>(l)], g);
       names += (names.empty() ? "" : ", ") + (layers[static_cast<size_t>(l)].name.empty() ? std::string("(model)") : layers[static_cast<size_t>(l)].name);
     }
