@@ -154,7 +154,8 @@ Run add_evaluate_command(CLI::App& app) {
   add_integer(*cmd, "--max-steps", o.randomisation().max_steps(), 0, 10000, "mprt: at most this many steps (layers grouped); 0: one per layer");
   add_real(*cmd, "--pass-below", o.randomisation().pass_below(), [](double v) { return v >= -1 && v <= 1; }, "a number in [-1, 1]",
            "mprt, random_logit: the similarity below which the test passes");
-  add_integer(*cmd, "--perturbations-per-eval", o.perturbations_per_eval(), 1, 1 << 16, "perturbed inputs per forward pass (memory bound)");
+  add_integer(*cmd, "--perturbations-per-eval", o.perturbations_per_eval(), 0, 1 << 16,
+              "perturbed inputs per forward pass (memory bound); 0: as many as hold 65,536 input values (2^23 on a GPU)");
   add_unsigned(*cmd, "--seed", a->seed, "the random draws' seed (noise, perturbations, randomised weights, random classes)");
   add_distributed_options(*cmd, a->distributed, false);
   return [a] { run_evaluate(*a); };

@@ -51,8 +51,8 @@ void check_evaluate_options(const EvaluateOptions& o) {
                        "pass_below", o.randomisation().pass_below(), "expected a correlation in [-1, 1]");
   GLASSBOX_CHECK_PARAM(o.randomisation().strip_samples() >= 0 && o.randomisation().strip_samples() <= 64, "strip_samples",
                        o.randomisation().strip_samples(), "expected 0 to 64");
-  GLASSBOX_CHECK_PARAM(o.perturbations_per_eval() >= 1 && o.perturbations_per_eval() <= kMaxPerturbations,
-                       "perturbations_per_eval", o.perturbations_per_eval(), "expected 1 to ", kMaxPerturbations);
+  GLASSBOX_CHECK_PARAM(o.perturbations_per_eval() >= 0 && o.perturbations_per_eval() <= kMaxPerturbations,
+                       "perturbations_per_eval", o.perturbations_per_eval(), "expected 0 (automatic) to ", kMaxPerturbations);
 }
 
 }  // namespace glassbox::evaluate

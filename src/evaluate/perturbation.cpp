@@ -40,12 +40,20 @@ at::Generator sample_generator(uint64_t seed, int64_t index) {
   return at::make_generator<at::CPUGeneratorImpl>(seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1));
 }
 
+int64_t rows_per_pass(int64_t requested, const at::Tensor& x) {
+  if (requested > 0) return requested;
+  const int64_t values = x.dim() > 1 ? x[0].numel() : 1;
+  const int64_t budget = x.is_cuda() ? int64_t(1) << 23 : int64_t(1) << 16;
+  return std::max<int64_t>(1, budget / std::max<int64_t>(1, values));
+}
+
 at::Tensor scores_in_batches(models::Classifier& model, int64_t rows,
                              const std::function<at::Tensor(int64_t, int64_t)>& make, const at::Tensor& row_targets,
                              explain::Score score, int64_t per_eval) {
   models::EvalModeGuard eval(model);
   torch::autograd::AutoGradMode no_grad(false);
   std::vector<at::Tensor> out;
+  GLASSBOX_CHECK_PARAM(per_eval >= 1, "perturbations_per_eval", per_eval, "expected at least 1 (rows_per_pass resolves 0)");
   for (int64_t begin = 0; begin < rows; begin += per_eval) {
     const int64_t end = std::min(rows, begin + per_eval);
     const at::Tensor logits = model.forward(make(begin, end));

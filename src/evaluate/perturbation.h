@@ -27,6 +27,10 @@ at::Tensor pixel_ranks(const at::Tensor& relevance);
 // A CPU generator for sample `index` of a metric seeded with `seed`.
 at::Generator sample_generator(uint64_t seed, int64_t index);
 
+// Perturbed inputs per forward pass for inputs like x: `requested`, or for 0 as many as hold 2^16 input
+// values on a CPU (2^23 on a GPU); at least 1.
+int64_t rows_per_pass(int64_t requested, const at::Tensor& x);
+
 // Runs rows [0, rows) made by make(begin, end) -> [end - begin, C, H, W] through the model without
 // gradients, at most `per_eval` a pass, in eval mode (restored after), and returns each row's score for
 // targets[row] ([rows] float on the model's device; nothing leaves the device).

@@ -17,6 +17,8 @@
 
 namespace glassbox::evaluate {
 
+// Every call takes perturbations_per_eval as EvaluateOptions does (0: automatic).
+
 // Attributions for a batch and its targets: what the randomisation and sensitivity tests call again.
 using ExplainFunction = std::function<at::Tensor(const at::Tensor& x, const at::Tensor& targets)>;
 
@@ -27,17 +29,17 @@ struct PerturbationCurve {
 
 PerturbationCurve deletion(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                            const at::Tensor& attributions, const PixelFlippingOptions& options = {},
-                           int64_t perturbations_per_eval = 64);
+                           int64_t perturbations_per_eval = 0);
 PerturbationCurve insertion(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                             const at::Tensor& attributions, const PixelFlippingOptions& options = {},
-                            int64_t perturbations_per_eval = 64);
+                            int64_t perturbations_per_eval = 0);
 
 struct RoadResult {
   at::Tensor morf, lerf;  // [B, percentages] double on the CPU: the target's probability
   at::Tensor combined;    // [B]: mean over percentages of (lerf - morf) / 2; higher is better
 };
 RoadResult road(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
-                const at::Tensor& attributions, const RoadOptions& options = {}, int64_t perturbations_per_eval = 64);
+                const at::Tensor& attributions, const RoadOptions& options = {}, int64_t perturbations_per_eval = 0);
 
 // ROAD's imputation of one image [C, H, W] where `removed` [H, W] (bool) is true; noise 0 gives the
 // linear solution itself. Runs on the CPU (a sparse Cholesky factorisation); returns on image's device.
@@ -47,9 +49,9 @@ at::Tensor noisy_linear_imputation(const at::Tensor& image, const at::Tensor& re
 // [B] double on the CPU.
 at::Tensor infidelity(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                       const at::Tensor& attributions, const InfidelityOptions& options = {},
-                      explain::Score score = explain::Score::logit, int64_t perturbations_per_eval = 64);
+                      explain::Score score = explain::Score::logit, int64_t perturbations_per_eval = 0);
 at::Tensor sensitivity_max(const ExplainFunction& explain, const at::Tensor& x, const at::Tensor& targets,
-                           const SensitivityOptions& options = {}, int64_t perturbations_per_eval = 64);
+                           const SensitivityOptions& options = {}, int64_t perturbations_per_eval = 0);
 // |sum(attributions) - (f(x) - f(baseline))|, baseline zeros: the completeness IG satisfies by
 // construction (its convergence delta); [B] double.
 at::Tensor completeness(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,

@@ -55,7 +55,7 @@ PerturbationCurve flipping_curve(models::Classifier& model, const at::Tensor& x,
   const char* what = insert ? "insertion" : "deletion";
   check_metric_inputs(model, x, targets, attributions, what);
   GLASSBOX_CHECK_PARAM(o.steps() >= 1 && o.steps() <= 100000, "steps", o.steps(), "expected 1 to 100000");
-  GLASSBOX_CHECK_PARAM(per_eval >= 1, "perturbations_per_eval", per_eval, "expected at least 1");
+  GLASSBOX_CHECK_PARAM(per_eval >= 0, "perturbations_per_eval", per_eval, "expected 0 (automatic) or more");
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3), N = H * W, S = o.steps();
   const at::Tensor ranks = pixel_ranks(pixel_relevance(attributions.to(x.device())));  // [B, N]
   const at::Tensor sub = substitute_for(x, insert ? o.insertion_substitute() : o.deletion_substitute(), o).contiguous();
@@ -68,7 +68,7 @@ PerturbationCurve flipping_curve(models::Classifier& model, const at::Tensor& x,
     const at::Tensor changed = ranks.index_select(0, sample).lt(count.unsqueeze(1)).view({end - begin, 1, H, W});
     const at::Tensor xs = x.index_select(0, sample), ss = sub.index_select(0, sample);
     return insert ? at::where(changed, xs, ss) : at::where(changed, ss, xs);
-  }, row_targets, explain::Score::probability, per_eval);
+  }, row_targets, explain::Score::probability, rows_per_pass(per_eval, x));
   PerturbationCurve out;
   out.curve = scores.view({B, S + 1}).to(at::kCPU, at::kDouble);
   out.area = (out.curve.sum(1) - (out.curve.select(1, 0) + out.curve.select(1, S)) / 2) / static_cast<double>(S);

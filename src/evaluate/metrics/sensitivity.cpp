@@ -28,7 +28,7 @@ at::Tensor sensitivity_impl(const ExplainFunction& explain, const at::Tensor& x,
   const at::Tensor row_targets = targets.repeat_interleave(n);
   std::vector<at::Tensor> distances;
   // The method runs on whole samples' perturbations, at most per_eval inputs at a time.
-  const int64_t chunk = std::max<int64_t>(1, per_eval);
+  const int64_t chunk = rows_per_pass(per_eval, x);
   for (int64_t begin = 0; begin < B * n; begin += chunk) {
     const int64_t end = std::min(B * n, begin + chunk);
     const at::Tensor rows = at::arange(begin, end, targets.options());
