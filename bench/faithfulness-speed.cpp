@@ -1,9 +1,9 @@
 // Deletion and insertion on a TorchScript model, timed, for bench/run-faithfulness-bench: the inputs,
 // attributions and targets bench/faithfulness_reference.py wrote, the curves written back for comparison
 // with its per-sample loop.
-//   faithfulness-speed DIR PHOTOS SIZE STEPS THREADS PERTURBATIONS_PER_EVAL
+//   faithfulness-speed DIR INPUTS CHANNELS SIZE STEPS THREADS PERTURBATIONS_PER_EVAL
 // prints "seconds S" (both curves of every photo) and "peak_rss_mb M"; writes DIR/glassbox-deletion-PE.raw
-// and DIR/glassbox-insertion-PE.raw ([PHOTOS, STEPS + 1] float64).
+// and DIR/glassbox-insertion-PE.raw ([INPUTS, STEPS + 1] float64). The model is DIR/model.pt.
 #include <ATen/ATen.h>
 #include <sys/resource.h>
 
@@ -37,16 +37,17 @@ void write_raw(const std::string& path, const at::Tensor& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::fprintf(stderr, "usage: faithfulness-speed DIR PHOTOS SIZE STEPS THREADS PERTURBATIONS_PER_EVAL\n");
+  if (argc != 8) {
+    std::fprintf(stderr, "usage: faithfulness-speed DIR INPUTS CHANNELS SIZE STEPS THREADS PERTURBATIONS_PER_EVAL\n");
     return 2;
   }
   const std::string dir = argv[1];
-  const int64_t n = std::atoll(argv[2]), size = std::atoll(argv[3]), steps = std::atoll(argv[4]), per_eval = std::atoll(argv[6]);
-  configure_threads(std::atoi(argv[5]));
-  models::TorchScriptClassifier model(dir + "/resnet18.pt", {3, size, size});
-  const at::Tensor x = read_raw(dir + "/x.raw", {n, 3, size, size}, at::kFloat);
-  const at::Tensor a = read_raw(dir + "/a.raw", {n, 3, size, size}, at::kFloat);
+  const int64_t n = std::atoll(argv[2]), c = std::atoll(argv[3]), size = std::atoll(argv[4]), steps = std::atoll(argv[5]),
+                per_eval = std::atoll(argv[7]);
+  configure_threads(std::atoi(argv[6]));
+  models::TorchScriptClassifier model(dir + "/model.pt", {c, size, size});
+  const at::Tensor x = read_raw(dir + "/x.raw", {n, c, size, size}, at::kFloat);
+  const at::Tensor a = read_raw(dir + "/a.raw", {n, c, size, size}, at::kFloat);
   const at::Tensor t = read_raw(dir + "/t.raw", {n}, at::kLong);
   const evaluate::PixelFlippingOptions options = evaluate::PixelFlippingOptions().steps(steps);
   const auto t0 = std::chrono::steady_clock::now();

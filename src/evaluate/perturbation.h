@@ -32,11 +32,12 @@ at::Generator sample_generator(uint64_t seed, int64_t index);
 int64_t rows_per_pass(int64_t requested, const at::Tensor& x);
 
 // Runs rows [0, rows) made by make(begin, end) -> [end - begin, C, H, W] through the model without
-// gradients, at most `per_eval` a pass, in eval mode (restored after), and returns each row's score for
-// targets[row] ([rows] float on the model's device; nothing leaves the device).
+// gradients, `per_eval` a pass (0: the fastest size, found on the first rows on a CPU; rows_per_pass on a
+// GPU; `like` is an input, for its size and device), in eval mode (restored after), and returns each
+// row's score for targets[row] ([rows] float on the model's device; nothing leaves the device).
 at::Tensor scores_in_batches(models::Classifier& model, int64_t rows,
                              const std::function<at::Tensor(int64_t begin, int64_t end)>& make,
-                             const at::Tensor& row_targets, explain::Score score, int64_t per_eval);
+                             const at::Tensor& row_targets, explain::Score score, int64_t per_eval, const at::Tensor& like);
 
 // Draws `count` perturbations per sample: draw(copies, generator) gets x[i] repeated [count, C, H, W]
 // (float, CPU) and the sample's generator and returns a tensor like it; [B * count, C, H, W] on x's

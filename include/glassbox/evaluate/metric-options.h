@@ -122,11 +122,13 @@ struct EvaluateOptions {
   GLASSBOX_ARG(SensitivityOptions, sensitivity);
   GLASSBOX_ARG(RandomisationOptions, randomisation);
   // Perturbed inputs per forward pass in every metric (Captum's perturbations_per_eval /
-  // max_examples_per_batch): the bound on the memory a metric takes beside the model. 0: as many as
-  // hold 65,536 input values on a CPU (64 mnist digits, one 112 x 112 or 224 x 224 photograph), 2^23
-  // on a GPU. Measured on a 2-core CPU at 1 thread: the mnist CNN's deletion + insertion on 64 digits
-  // took 5.5 s at 1 a pass, 2.1 s at 64 and 7.3 s at 256; ResNet-18 at 224 x 224 ran fastest one image
-  // a pass (33 ms an image; 55 ms at 2, 39 ms at 8): beyond the caches, larger passes only cost.
+  // max_examples_per_batch): the bound on the memory a metric takes beside the model. 0: automatic. On
+  // a CPU the fastest size depends on the model's activations against the caches (measured on a 2-core
+  // CPU at 1 thread: glassbox's mnist CNN ran deletion + insertion on 64 digits in 5.5 s at 1 a pass,
+  // 2.1 s at 64 and 7.3 s at 256; ResNet-18 at 224 x 224 ran fastest one image a pass, 33 ms an image
+  // against 55 ms at 2 and 39 ms at 8), so the first passes try 1, 2, 4, ... rows and the rest go at the
+  // fastest, up to four times as many as hold 65,536 input values; on a GPU, as many as hold 2^23.
+  // Explaining perturbed inputs again (sensitivity) goes 65,536 input values a pass.
   GLASSBOX_ARG(int64_t, perturbations_per_eval) = 0;
 };
 

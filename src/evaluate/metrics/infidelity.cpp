@@ -35,7 +35,7 @@ at::Tensor infidelity_impl(models::Classifier& model, const at::Tensor& x, const
   const at::Tensor f_perturbed = scores_in_batches(model, B * n, [&](int64_t begin, int64_t end) {
     const at::Tensor rows = at::arange(begin, end, targets.options());
     return x.index_select(0, rows.div(n, "floor")) - I.slice(0, begin, end);
-  }, targets.repeat_interleave(n), score, rows_per_pass(per_eval, x));
+  }, targets.repeat_interleave(n), score, per_eval, x);
   const at::Tensor effect = (f_x.repeat_interleave(n) - f_perturbed).to(at::kDouble).view({B, n});
   at::Tensor beta = at::ones({B, 1}, effect.options());
   if (o.normalize()) {

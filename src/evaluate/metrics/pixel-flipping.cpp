@@ -68,7 +68,7 @@ PerturbationCurve flipping_curve(models::Classifier& model, const at::Tensor& x,
     const at::Tensor changed = ranks.index_select(0, sample).lt(count.unsqueeze(1)).view({end - begin, 1, H, W});
     const at::Tensor xs = x.index_select(0, sample), ss = sub.index_select(0, sample);
     return insert ? at::where(changed, xs, ss) : at::where(changed, ss, xs);
-  }, row_targets, explain::Score::probability, rows_per_pass(per_eval, x));
+  }, row_targets, explain::Score::probability, per_eval, x);
   PerturbationCurve out;
   out.curve = scores.view({B, S + 1}).to(at::kCPU, at::kDouble);
   out.area = (out.curve.sum(1) - (out.curve.select(1, 0) + out.curve.select(1, S)) / 2) / static_cast<double>(S);

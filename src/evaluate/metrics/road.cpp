@@ -102,7 +102,7 @@ RoadResult road_impl(models::Classifier& model, const at::Tensor& x, const at::T
   const at::Tensor all = at::stack(images);
   const at::Tensor scores = scores_in_batches(model, B * P * 2, [&](int64_t begin, int64_t end) {
     return all.slice(0, begin, end).to(x.device());
-  }, targets.repeat_interleave(P * 2), explain::Score::probability, rows_per_pass(per_eval, x)).to(at::kCPU, at::kDouble).view({B, P, 2});
+  }, targets.repeat_interleave(P * 2), explain::Score::probability, per_eval, x).to(at::kCPU, at::kDouble).view({B, P, 2});
   RoadResult out;
   out.morf = scores.select(2, 0).contiguous();
   out.lerf = scores.select(2, 1).contiguous();
