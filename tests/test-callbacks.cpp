@@ -1,15 +1,19 @@
 // The callbacks: the seed's defects fixed (per-sample rule, top_k, vanished gradients, any channel
 // count, parameters' gradients untouched under gradient accumulation), logged figures recomputed one
-// sample at a time, and figures as files when there is no TensorBoard.
+// sample at a time, figures as files when there is no TensorBoard, and faithfulness logged per epoch.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <png.h>
 #include <torch/nn/functional/loss.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "glassbox/callbacks/confused-logit.h"
+#include "glassbox/callbacks/faithfulness-callback.h"
+#include "glassbox/evaluate/faithfulness.h"
+#include "glassbox/explain/attribution.h"
 #include "glassbox/callbacks/probe-callbacks.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/architectures.h"
@@ -222,4 +226,43 @@ TEST(ProbeCallbacks, AttributionGridsAndMorphGifsWithoutTensorBoard) {
   EXPECT_EQ(gifs, 4u);
   EXPECT_THROW(callbacks::AttributionCallback(callbacks::AttributionCallbackOptions().method("gradcam2"), x, y),
                glassbox::Error);
+}
+
+TEST(FaithfulnessCallback, LogsItsMetricsEveryEpochAsScalarsAndCurves) {
+  const std::string dir = glassbox::testing::scratch_dir("cb-faithfulness");
+  torch::manual_seed(7);
+  const data::Dataset d(at::randint(0, 256, {64, 1, 6, 6}, at::kByte), at::randint(0, 3, {64}, at::kLong), 3);
+  at::Tensor x, y;
+  callbacks::first_probes(d, 4, x, y);
+  auto cb = std::make_shared<callbacks::FaithfulnessCallback>(
+      callbacks::FaithfulnessCallbackOptions().method("saliency").metrics({"deletion", "insertion"})
+          .evaluate_options(evaluate::EvaluateOptions().pixel_flipping(evaluate::PixelFlippingOptions().steps(6))), x, y);
+  auto model = models::make_model(models::ModelOptions("cnn", {1, 6, 6}, 3).conv_channels(2).hidden(8));
+  auto tensorboard = std::make_shared<train::TensorBoardLogger>(dir);
+  const std::string events_path = tensorboard->path();
+  {
+    train::Trainer trainer(train::TrainerOptions().max_epochs(2).batch_size(16).quiet(true));
+    trainer.add_logger(std::move(tensorboard));
+    trainer.add_callback(cb);
+    trainer.fit(*model, {}, d, d);
+  }
+  EXPECT_EQ(cb->evaluations_logged(), 3);  // before training and after each epoch
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> scalars;
+  size_t curves = 0;
+  for (auto& e : tensorboard::EventReader(events_path).read_all())
+    for (const auto& v : e.values) {
+      if (v.tag.rfind("faithfulness/", 0) != 0) continue;
+      if (v.tag == "faithfulness/saliency/curves") ++curves;
+      else scalars[v.tag].push_back({e.step, v.scalar});
+    }
+  EXPECT_EQ(curves, 3u);
+  ASSERT_EQ(scalars["faithfulness/saliency/deletion"].size(), 3u);
+  ASSERT_EQ(scalars["faithfulness/saliency/insertion"].size(), 3u);
+  EXPECT_EQ(scalars["faithfulness/saliency/deletion"].front().first, 0);
+  // The last value is the trained model's: deletion's mean area over the probes, recomputed here.
+  const at::Tensor a = explain::saliency(*model, x, y);
+  const double want = evaluate::deletion(*model, x, y, a, evaluate::PixelFlippingOptions().steps(6)).area.mean().item<double>();
+  EXPECT_NEAR(scalars["faithfulness/saliency/deletion"].back().second, want, 1e-5);
+  EXPECT_THROW(callbacks::FaithfulnessCallback(callbacks::FaithfulnessCallbackOptions().metrics({"accuracy"}), x, y), glassbox::Error);
+  EXPECT_THROW(callbacks::FaithfulnessCallback(callbacks::FaithfulnessCallbackOptions().method("layer_ig"), x, y), glassbox::Error);
 }

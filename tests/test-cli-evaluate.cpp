@@ -1,10 +1,12 @@
 // glassbox evaluate from the command line: the table, the JSON with every sample's values and curves, the
-// figures; and bad flags refused in one line with exit 2 and nothing written. (The metrics' values
+// figures; two ranks giving what one process gives; bad flags, and gradient methods on a model without
+// gradients, refused in one line with exit 2 and nothing written. (The metrics' values
 // against their definitions: test-evaluate.)
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -99,4 +101,60 @@ TEST(CliEvaluate, BadFlagsFailInOneLineAndWriteNothing) {
     EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(out));
   }
+}
+
+TEST(CliEvaluate, TwoRanksGiveWhatOneProcessGives) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-evaluate-ranks");
+  checkpoint(dir);
+  const std::string common = "--index 0:7 --methods saliency,gradcam --metrics deletion,infidelity,random_logit --steps 6 --threads 1 ";
+  const auto one = run_command(evaluate_cmd(dir, common + "--out " + dir + "/one"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto two = run_command(evaluate_cmd(dir, common + "--nproc-per-node 2 --out " + dir + "/two"));
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  std::ifstream a(dir + "/one/evaluation.json"), b(dir + "/two/evaluation.json");
+  const nlohmann::json ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
+  // Random draws are seeded per sample, so the ranks' split of the samples changes nothing but rounding.
+  for (size_t m = 0; m < 2; ++m)
+    for (const char* metric : {"deletion", "infidelity", "random_logit"}) {
+      SCOPED_TRACE(std::to_string(m) + metric);
+      const auto& va = ja["methods"][m]["metrics"][metric]["values"];
+      const auto& vb = jb["methods"][m]["metrics"][metric]["values"];
+      ASSERT_EQ(va.size(), 7u);
+      ASSERT_EQ(vb.size(), 7u);
+      for (size_t i = 0; i < 7; ++i) {
+        if (va[i].is_null() || vb[i].is_null()) {
+          EXPECT_EQ(va[i].is_null(), vb[i].is_null());
+          continue;
+        }
+        EXPECT_NEAR(va[i].get<double>(), vb[i].get<double>(), 1e-6 * (1 + std::fabs(va[i].get<double>())));
+      }
+    }
+}
+
+TEST(CliEvaluate, AModelWithoutGradientsIsRefusedForGradientMethods) {
+  const std::string dir = glassbox::testing::scratch_dir("cli-evaluate-nograd");
+  checkpoint(dir);
+  std::ofstream(dir + "/make.py") << R"(import sys, json, torch, torch.nn as nn
+class Detached(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(144, 3))
+    def forward(self, x):
+        return self.net(x).detach()
+torch.jit.script(Detached().eval()).save(sys.argv[1] + '/detached.pt')
+json.dump({'input_shape': [1, 12, 12]}, open(sys.argv[1] + '/detached.json', 'w'))
+)";
+  const auto made = run_command("/usr/bin/python3 " + dir + "/make.py " + dir + " 2>&1");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::string base = std::string(GLASSBOX_CLI) + " evaluate --torchscript " + dir + "/detached.pt --data " + dir +
+                           "/data --split train --index 0:3 --metrics deletion ";
+  const auto r = run_command(base + "--methods saliency --out " + dir + "/never");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("--methods saliency: model"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gives no gradient to its input"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/never"));
+  // A gradient-free method still evaluates it.
+  const auto ok = run_command(base + "--methods occlusion --out " + dir + "/occlusion");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
 }

@@ -46,20 +46,9 @@ const ParamFlags kParamFlags = {
     {"pass_below", "--pass-below"},   {"perturbations_per_eval", "--perturbations-per-eval"},
     {"blur_kernel", "--blur-kernel"}, {"blur_nsig", "--blur-nsig"}};
 
-std::vector<std::string> split_names(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = std::min(text.find(',', start), text.size());
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 void run_evaluate(EvaluateArgs& a) {
   // Every option is checked, and the output location, before the model is read or anything written.
-  const std::vector<std::string> methods = split_names(a.methods), metrics = split_names(a.metrics);
+  const std::vector<std::string> methods = split_commas(a.methods), metrics = split_commas(a.metrics);
   evaluate::EvaluateOptions& o = a.evaluate;
   if (!a.percentages.empty()) o.road().percentages(parse_reals("--percentages", a.percentages));
   o.infidelity().n_perturb_samples(a.n_perturb_samples).seed(a.seed);

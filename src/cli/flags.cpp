@@ -149,4 +149,14 @@ CLI::Option* add_real(CLI::App& cmd, const std::string& name, double& target, co
       ->default_str(text_of(target));
 }
 
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= text.size();) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace glassbox::cli

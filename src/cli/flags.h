@@ -48,6 +48,8 @@ CLI::Option* add_choice(CLI::App& cmd, const std::string& name, E& target, const
 int64_t parse_integer(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
 double parse_real(const std::string& flag, const std::string& text, const std::function<bool(double)>& ok,
                   const std::string& expected);
+// The non-empty items of a comma-separated list ("ig,saliency" -> {"ig", "saliency"}).
+std::vector<std::string> split_commas(const std::string& text);
 // A comma-separated list of finite reals ("0.485,0.456,0.406").
 std::vector<double> parse_reals(const std::string& flag, const std::string& text);
 

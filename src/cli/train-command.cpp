@@ -79,12 +79,7 @@ void run_train(TrainArgs& a) {
     GLASSBOX_CHECK(name == "confused" || name == "attribution" || name == "morph" || name == "faithfulness", "--callbacks ",
                    printable_excerpt(name), ": unknown callback, expected confused, attribution, morph or faithfulness");
   {
-    std::vector<std::string> metrics;
-    for (size_t start = 0; start <= a.faithfulness_metrics.size();) {
-      const size_t comma = std::min(a.faithfulness_metrics.find(',', start), a.faithfulness_metrics.size());
-      if (comma > start) metrics.push_back(a.faithfulness_metrics.substr(start, comma - start));
-      start = comma + 1;
-    }
+    const std::vector<std::string> metrics = split_commas(a.faithfulness_metrics);
     a.faithfulness.metrics(metrics);
     for_params({{"methods", "--faithfulness-method"}, {"metrics", "--faithfulness-metrics"}, {"metric", "--faithfulness-metrics"},
                 {"method", "--faithfulness-method"}},

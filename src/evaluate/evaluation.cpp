@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/grad_mode.h>
 
 #include <cmath>
 #include <cstdio>
@@ -41,6 +42,14 @@ MetricResult unpack(const at::Tensor& rows, const MetricResult& layout) {
     column += n;
   }
   return out;
+}
+
+// Whether the model's logits depend on its input through autograd: a module that detaches, or runs its
+// forward without grad, gives gradient methods nothing but zeros.
+bool input_has_gradient(models::Classifier& model, const at::Tensor& x) {
+  models::EvalModeGuard eval(model);
+  torch::autograd::AutoGradMode grad(true);
+  return model.forward(x.slice(0, 0, 1).detach().requires_grad_(true)).requires_grad();
 }
 
 }  // namespace
@@ -86,10 +95,23 @@ Evaluation evaluate_methods(const models::Model& model, const at::Tensor& x, con
   check_evaluation_request(methods, metric_list, options);
   models::Classifier& network = model.network();
   const int64_t B = x.size(0);
+  const bool differentiable = input_has_gradient(network, x);
   Evaluation out;
   for (const std::string& name : methods) {
     const explain::AttributionMethod& method = explain::find_attribution_method(name);
-    const explain::Explanation e = explain::explain_batch(model, x, method, explain_options, world);
+    auto no_gradient = [&] {
+      return Error::about("methods", name, "model " + model.name() + " gives no gradient to its input (its forward detaches or "
+                          "runs without grad), so this method has nothing to attribute: expected a model with gradients, or a "
+                          "gradient-free method (occlusion, scorecam, ablationcam, reciprocam, eigencam)");
+    };
+    explain::Explanation e;
+    try {
+      e = explain::explain_batch(model, x, method, explain_options, world);
+    } catch (const c10::Error&) {
+      if (differentiable) throw;
+      throw no_gradient();
+    }
+    if (!differentiable && !e.attributions.ne(0).any().item<bool>()) throw no_gradient();
     if (!out.targets.defined()) out.targets = e.targets.to(at::kCPU), out.probabilities = e.probabilities;
     explain::AttributeOptions attribute = explain_options.attribute();
     if (method.uses_layer()) attribute.layer().layer(e.layer);

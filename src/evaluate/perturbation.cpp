@@ -26,6 +26,13 @@ void check_metric_inputs(models::Classifier& model, const at::Tensor& x, const a
   GLASSBOX_CHECK(at::isfinite(attributions).all().item<bool>(), what, ": attributions are not all finite");
 }
 
+ExplainFunction method_explainer(const MetricRequest& r, const char* metric, const char* why) {
+  GLASSBOX_CHECK(r.method && r.attribute, "metric ", metric, ": ", why, ", so needs the method, not only its attributions");
+  return [&model = r.model, method = r.method, attribute = r.attribute](const at::Tensor& x, const at::Tensor& targets) {
+    return method->attribute({model, x, targets, *attribute}).detach();
+  };
+}
+
 at::Tensor pixel_relevance(const at::Tensor& attributions) {
   return attributions.to(at::kFloat).sum(1).flatten(1);
 }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "glassbox/evaluate/faithfulness.h"
+#include "glassbox/evaluate/metrics.h"
 #include "glassbox/explain/gradients.h"
 #include "glassbox/models/classifier.h"
 
@@ -19,6 +21,10 @@ void check_metric_inputs(models::Classifier& model, const at::Tensor& x, const a
 
 // The attribution summed over channels, per pixel: [B, H * W] float on x's device.
 at::Tensor pixel_relevance(const at::Tensor& attributions);
+
+// The request's method with its options, for the metrics that explain again; throws glassbox::Error
+// naming `metric` and saying `why` it explains when the request carries attributions only.
+ExplainFunction method_explainer(const MetricRequest& request, const char* metric, const char* why);
 
 // Each pixel's place in the order of decreasing relevance (0 = most relevant; ties by index, as a stable
 // sort): [B, H * W] int64.

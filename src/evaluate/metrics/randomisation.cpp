@@ -109,10 +109,7 @@ class RandomisationMetric final : public Metric {
   int better() const override { return -1; }
   bool reexplains() const override { return true; }
   MetricResult evaluate(const MetricRequest& r) const override {
-    GLASSBOX_CHECK(r.method && r.attribute, "metric mprt: explains with the randomised model, so needs the method, not only its attributions");
-    const ExplainFunction explain = [&](const at::Tensor& x, const at::Tensor& t) {
-      return r.method->attribute({r.model, x, t, *r.attribute});
-    };
+    const ExplainFunction explain = method_explainer(r, "mprt", "explains with the randomised model");
     const RandomisationResult res = model_parameter_randomisation(r.model, r.x, r.targets, explain, r.options.randomisation());
     std::vector<double> axis;
     for (size_t i = 0; i < res.steps.size(); ++i) axis.push_back(static_cast<double>(i + 1));
@@ -135,10 +132,7 @@ class RandomLogitMetric final : public Metric {
   int better() const override { return -1; }
   bool reexplains() const override { return true; }
   MetricResult evaluate(const MetricRequest& r) const override {
-    GLASSBOX_CHECK(r.method && r.attribute, "metric random_logit: explains another class, so needs the method, not only its attributions");
-    const ExplainFunction explain = [&](const at::Tensor& x, const at::Tensor& t) {
-      return r.method->attribute({r.model, x, t, *r.attribute});
-    };
+    const ExplainFunction explain = method_explainer(r, "random_logit", "explains another class");
     const RandomisationOptions& o = r.options.randomisation();
     const RandomisationResult res = random_logit_impl(r.model, r.x, r.targets, explain, o, r.first_sample);
     return {res.score, {}, res.steps, {}, ""};

@@ -49,10 +49,7 @@ class SensitivityMetric final : public Metric {
   int better() const override { return -1; }
   bool reexplains() const override { return true; }
   MetricResult evaluate(const MetricRequest& r) const override {
-    GLASSBOX_CHECK(r.method && r.attribute, "metric sensitivity: explains the perturbed inputs again, so needs the method, not only its attributions");
-    const ExplainFunction explain = [&](const at::Tensor& x, const at::Tensor& t) {
-      return r.method->attribute({r.model, x, t, *r.attribute}).detach();
-    };
+    const ExplainFunction explain = method_explainer(r, "sensitivity", "explains the perturbed inputs again");
     return {sensitivity_impl(explain, r.x, r.targets, r.options.sensitivity(), r.options.perturbations_per_eval(), r.first_sample),
             {}, {}, {}};
   }
