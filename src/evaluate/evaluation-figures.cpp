@@ -26,14 +26,6 @@ Axes axes_for(const std::string& metric, const std::string& curve) {
   return {"", ""};
 }
 
-std::vector<double> mean_curve(const at::Tensor& y) {
-  const at::Tensor finite = at::isfinite(y);
-  const at::Tensor mean = at::where(finite, y, at::zeros_like(y)).sum(0) / finite.to(at::kDouble).sum(0);
-  std::vector<double> out(static_cast<size_t>(mean.numel()));
-  for (int64_t i = 0; i < mean.numel(); ++i) out[static_cast<size_t>(i)] = mean[i].item<double>();
-  return out;
-}
-
 }  // namespace
 
 std::string render_evaluation_curves(const Evaluation& ev, const std::string& title) {

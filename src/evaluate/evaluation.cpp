@@ -70,6 +70,13 @@ Summary summarise(const at::Tensor& values) {
   return s;
 }
 
+std::vector<double> mean_curve(const at::Tensor& y) {
+  const at::Tensor d = y.to(at::kCPU, at::kDouble);
+  const at::Tensor finite = at::isfinite(d);
+  const at::Tensor mean = (at::where(finite, d, at::zeros_like(d)).sum(0) / finite.to(at::kDouble).sum(0)).contiguous();
+  return std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
+}
+
 void check_evaluation_request(const std::vector<std::string>& methods, const std::vector<std::string>& metric_list,
                               const EvaluateOptions& options) {
   GLASSBOX_CHECK_PARAM(!methods.empty(), "methods", "(none)", "expected at least one of ", explain::attribution_method_names());
@@ -95,7 +102,6 @@ Evaluation evaluate_methods(const models::Model& model, const at::Tensor& x, con
   check_evaluation_request(methods, metric_list, options);
   models::Classifier& network = model.network();
   const int64_t B = x.size(0);
-  const bool differentiable = input_has_gradient(network, x);
   Evaluation out;
   for (const std::string& name : methods) {
     const explain::AttributionMethod& method = explain::find_attribution_method(name);
@@ -108,10 +114,10 @@ Evaluation evaluate_methods(const models::Model& model, const at::Tensor& x, con
     try {
       e = explain::explain_batch(model, x, method, explain_options, world);
     } catch (const c10::Error&) {
-      if (differentiable) throw;
+      if (input_has_gradient(network, x)) throw;
       throw no_gradient();
     }
-    if (!differentiable && !e.attributions.ne(0).any().item<bool>()) throw no_gradient();
+    if (!e.attributions.ne(0).any().item<bool>() && !input_has_gradient(network, x)) throw no_gradient();
     if (!out.targets.defined()) out.targets = e.targets.to(at::kCPU), out.probabilities = e.probabilities;
     explain::AttributeOptions attribute = explain_options.attribute();
     if (method.uses_layer()) attribute.layer().layer(e.layer);
@@ -159,10 +165,12 @@ std::string evaluation_table(const Evaluation& ev) {
     header.push_back(name + (better > 0 ? " (higher better)" : better < 0 ? " (lower better)" : ""));
   }
   std::vector<std::vector<std::string>> rows{header};
+  bool starred = false;
   for (const MethodEvaluation& m : ev.methods) {
     std::vector<std::string> row{m.method};
     for (const auto& [name, r] : m.metrics) {
       const Summary s = summarise(r.values);
+      starred = starred || s.non_finite > 0;
       char buf[96];
       if (s.n == 0)
         std::snprintf(buf, sizeof buf, "undefined");
@@ -186,9 +194,6 @@ std::string evaluation_table(const Evaluation& ev) {
     }
   }
   text += "mean [95 % interval] over " + std::to_string(ev.targets.defined() ? ev.targets.size(0) : 0) + " samples";
-  bool starred = false;
-  for (const MethodEvaluation& m : ev.methods)
-    for (const auto& [name, r] : m.metrics) starred = starred || summarise(r.values).non_finite > 0;
   if (starred) text += "; * some samples' values were undefined and are left out";
   text += "\n";
   for (const MethodEvaluation& m : ev.methods)
@@ -241,9 +246,9 @@ std::string evaluation_json(const Evaluation& ev, const std::vector<std::string>
       for (const Curve& c : r.curves) {
         nlohmann::json per = nlohmann::json::array();
         for (int64_t i = 0; i < c.y.size(0); ++i) per.push_back(list(c.y[i]));
-        const at::Tensor finite = at::where(at::isfinite(c.y), c.y, at::zeros_like(c.y));
-        const at::Tensor count = at::isfinite(c.y).to(at::kDouble).sum(0);
-        curves.push_back({{"name", c.name}, {"x", c.x}, {"mean", list(finite.sum(0) / count)}, {"per_sample", per}});
+        nlohmann::json mean = nlohmann::json::array();
+        for (double v : mean_curve(c.y)) mean.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
+        curves.push_back({{"name", c.name}, {"x", c.x}, {"mean", mean}, {"per_sample", per}});
       }
       if (!curves.empty()) jr["curves"] = curves;
       if (!r.steps.empty()) jr["steps"] = r.steps;

@@ -38,6 +38,8 @@ struct Summary {
   int64_t n = 0, non_finite = 0;
 };
 Summary summarise(const at::Tensor& values);
+// A curve's mean over the samples, point by point, over the samples where that point is finite.
+std::vector<double> mean_curve(const at::Tensor& y);
 
 // Checks method and metric names, that each method attributes to the input or draws a map over it (a
 // CAM), that the metrics that explain again can, and every option: before any work or any file.

@@ -55,7 +55,6 @@ PerturbationCurve flipping_curve(models::Classifier& model, const at::Tensor& x,
   const char* what = insert ? "insertion" : "deletion";
   check_metric_inputs(model, x, targets, attributions, what);
   GLASSBOX_CHECK_PARAM(o.steps() >= 1 && o.steps() <= 100000, "steps", o.steps(), "expected 1 to 100000");
-  GLASSBOX_CHECK_PARAM(per_eval >= 0, "perturbations_per_eval", per_eval, "expected 0 (automatic) or more");
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3), N = H * W, S = o.steps();
   const at::Tensor ranks = pixel_ranks(pixel_relevance(attributions.to(x.device())));  // [B, N]
   const at::Tensor sub = substitute_for(x, insert ? o.insertion_substitute() : o.deletion_substitute(), o).contiguous();

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "../perturbation.h"
+#include "glassbox/evaluate/evaluation.h"
 #include "glassbox/evaluate/faithfulness.h"
 #include "glassbox/evaluate/metrics.h"
 #include "glassbox/util/error.h"
@@ -91,10 +92,6 @@ std::string judge(double mean, double pass_below, const char* what, const char* 
   return buf;
 }
 
-double finite_mean(const at::Tensor& v) {
-  const at::Tensor finite = v.masked_select(at::isfinite(v));
-  return finite.numel() ? finite.mean().item<double>() : std::nan("");
-}
 
 RandomisationResult random_logit_impl(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                                       const ExplainFunction& explain, const RandomisationOptions& o, int64_t first_sample);
@@ -117,7 +114,7 @@ class RandomisationMetric final : public Metric {
   }
   std::string verdict(const at::Tensor& values, const EvaluateOptions& o) const override {
     const bool cascading = o.randomisation().order() == RandomisationOrder::cascading;
-    return judge(finite_mean(values), o.randomisation().pass_below(),
+    return judge(summarise(values).mean, o.randomisation().pass_below(),
                  cascading ? "rank correlation with every layer randomised" : "mean rank correlation over the layers",
                  "the maps barely depend on what the model learned");
   }
@@ -138,7 +135,7 @@ class RandomLogitMetric final : public Metric {
     return {res.score, {}, res.steps, {}, ""};
   }
   std::string verdict(const at::Tensor& values, const EvaluateOptions& o) const override {
-    return judge(finite_mean(values), o.randomisation().pass_below(), "SSIM with another class's map",
+    return judge(summarise(values).mean, o.randomisation().pass_below(), "SSIM with another class's map",
                  "the map hardly depends on the class asked about");
   }
 };
@@ -177,7 +174,7 @@ RandomisationResult model_parameter_randomisation(models::Classifier& model, con
   out.score = o.order() == RandomisationOrder::cascading ? out.spearman.select(1, out.spearman.size(1) - 1).clone()
                                                           : out.spearman.mean(1);
   out.strip = at::stack(strip, 1);
-  out.passed = finite_mean(out.score) < o.pass_below();
+  out.passed = summarise(out.score).mean < o.pass_below();
   return out;
 }
 
@@ -201,7 +198,7 @@ RandomisationResult random_logit_impl(models::Classifier& model, const at::Tenso
   out.ssim = ssim(original, other).unsqueeze(1);
   out.spearman = spearman(original, other).unsqueeze(1);
   out.score = out.ssim.select(1, 0).clone();
-  out.passed = finite_mean(out.score) < o.pass_below();
+  out.passed = summarise(out.score).mean < o.pass_below();
   return out;
 }
 
