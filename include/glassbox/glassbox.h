@@ -42,6 +42,9 @@
 #include "glassbox/explain/morph.h"
 #include "glassbox/render/png.h"
 
+// Serving explanations over HTTP, and the page.
+#include "glassbox/serve/server.h"
+
 // Training, its loggers and the callbacks that explain while it runs.
 #include "glassbox/callbacks/confused-logit.h"
 #include "glassbox/callbacks/probe-callbacks.h"

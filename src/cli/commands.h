@@ -31,5 +31,6 @@ Run add_morph_command(CLI::App& app);
 Run add_confused_command(CLI::App& app);
 Run add_layers_command(CLI::App& app);
 Run add_upgrade_command(CLI::App& app);
+Run add_serve_command(CLI::App& app);
 
 }  // namespace glassbox::cli

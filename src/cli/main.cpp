@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   glassbox::cli::Run confused = glassbox::cli::add_confused_command(app);
   glassbox::cli::Run layers = glassbox::cli::add_layers_command(app);
   glassbox::cli::Run upgrade = glassbox::cli::add_upgrade_command(app);
+  glassbox::cli::Run serve = glassbox::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("confused")) confused();
     if (app.got_subcommand("layers")) layers();
     if (app.got_subcommand("upgrade-checkpoint")) upgrade();
+    if (app.got_subcommand("serve")) serve();
     return 0;
   } catch (const glassbox::cli::ExitStatus& e) {
     return e.code;

@@ -62,8 +62,21 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
   GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf) for these inputs");
   e.probabilities = at::softmax(logits.to(at::kDouble), 1).to(at::kCPU);
   e.ranked = std::get<1>(at::topk(logits, std::min<int64_t>(2, K), 1));
-  e.targets = target.kind == Target::Kind::class_index ? at::full({x.size(0)}, target.class_index, e.ranked.options())
-                                                       : e.ranked.select(1, 0).contiguous();
+  const at::Tensor& own = options.per_sample_targets();
+  if (own.defined()) {
+    GLASSBOX_CHECK_PARAM(own.dim() == 1 && own.size(0) == x.size(0) && own.scalar_type() == at::kLong, "per_sample_targets",
+                         own.sizes(), "expected [", x.size(0), "] int64, one per sample");
+    const at::Tensor t = own.to(e.ranked.device());
+    const int64_t lowest = t.numel() > 0 ? t.min().item<int64_t>() : 0, highest = t.numel() > 0 ? t.max().item<int64_t>() : 0;
+    GLASSBOX_CHECK_PARAM(lowest >= -std::min<int64_t>(2, K) && highest < K, "per_sample_targets",
+                         std::to_string(lowest) + ".." + std::to_string(highest), "expected classes 0..", K - 1,
+                         ", -1 (top) or -2 (runner-up)");
+    const at::Tensor rank = (-t - 1).clamp(0, e.ranked.size(1) - 1).unsqueeze(1);
+    e.targets = at::where(t >= 0, t, e.ranked.gather(1, rank).squeeze(1)).contiguous();
+  } else {
+    e.targets = target.kind == Target::Kind::class_index ? at::full({x.size(0)}, target.class_index, e.ranked.options())
+                                                         : e.ranked.select(1, 0).contiguous();
+  }
   const AttributionRequest request{network, x, e.targets, attribute};
   e.attributions = world != nullptr ? attribute_across_ranks(method, request, *world) : method.attribute(request).to(at::kCPU);
   if (method.uses_layer() && !method.reads_map() && e.attributions.dim() >= 3) {

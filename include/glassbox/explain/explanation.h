@@ -32,6 +32,10 @@ Target parse_target(const std::string& text);
 
 struct ExplainOptions {
   GLASSBOX_ARG(Target, target);
+  // Each sample's own class, overriding `target` when defined: [B] int64 holding a class index, or -1 for
+  // the sample's most likely class and -2 for its runner-up (a server batching requests that ask
+  // different classes, or two classes of one input).
+  GLASSBOX_ARG(at::Tensor, per_sample_targets);
   // The method's options; for a layer method with no layer given, the default CAM layer is taken.
   GLASSBOX_ARG(AttributeOptions, attribute);
 };
