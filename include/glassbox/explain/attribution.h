@@ -79,6 +79,9 @@ struct NoiseTunnelOptions {
   // range of a [0, 1] image: the noise then drowns the image. SmoothGrad's authors found 10-20 % of
   // the input range best; 0.15 is that for [0, 1] pixels (scale it for normalised inputs).
   GLASSBOX_ARG(double, stdevs) = 0.15;
+  // The noise's seed. Each noisy copy's noise is drawn once, for one sample's shape, and added to every
+  // sample of the batch: a sample's SmoothGrad depends on it and its seed only, never on which other
+  // samples share its batch (a server batching requests answers each as if it came alone).
   GLASSBOX_ARG(uint64_t, seed) = 0;
 };
 

@@ -27,8 +27,8 @@ at::Tensor noise_tunnel(const std::function<at::Tensor(const at::Tensor&)>& meth
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());
   at::Tensor sum = at::zeros_like(x), sum_sq = at::zeros_like(x);
   for (int64_t i = 0; i < o.nt_samples(); ++i) {
-    at::Tensor noise = at::normal(0.0, 1.0, x.sizes(), gen, x.options().device(at::kCPU)).mul_(o.stdevs());
-    const at::Tensor a = method(x + noise.to(x.device()));
+    const at::Tensor noise = at::normal(0.0, 1.0, x.sizes().slice(1), gen, x.options().device(at::kCPU)).mul_(o.stdevs());
+    const at::Tensor a = method(x + noise.to(x.device()).unsqueeze(0));
     sum.add_(a);
     sum_sq.add_(a * a);
   }
