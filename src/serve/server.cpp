@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <csignal>
 #include <map>
@@ -495,6 +497,14 @@ void Server::add_model(const std::string& name, std::shared_ptr<models::Model> m
 
 void Server::bind() {
   Impl& s = *impl_;
+  // One descriptor per connection: the soft limit (often 1024) raised toward the hard one, so that
+  // max_connections open connections do not make accept() fail for everyone else.
+  rlimit files{};
+  const rlim_t wanted = rlim_t(s.options.max_connections()) + 256;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < wanted) {
+    files.rlim_cur = std::min(wanted, files.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   const bool ok = s.options.port() == 0 ? (s.port = s.http.bind_to_any_port(s.options.host())) > 0
                                         : s.http.bind_to_port(s.options.host(), s.options.port());
   GLASSBOX_CHECK(ok, "cannot listen on ", printable_excerpt(s.options.host()), ":", s.options.port(),
