@@ -89,6 +89,14 @@ std::vector<float> floats_of(const std::string& b64text) {
   return out;
 }
 
+// Float sums in another order (a batch of one against a batch of several): within 1e-4 of the range.
+void expect_close(const std::vector<float>& got, const at::Tensor& reference, const std::string& what) {
+  const at::Tensor want = reference.contiguous().to(at::kFloat).reshape({-1});
+  ASSERT_EQ(int64_t(got.size()), want.numel()) << what;
+  const float scale = want.abs().max().item<float>() + 1e-12f;
+  for (int64_t k = 0; k < want.numel(); ++k) ASSERT_NEAR(got[size_t(k)], want[k].item<float>(), 1e-4f * scale) << what << " at " << k;
+}
+
 // A server on a free loopback port, answering from a thread of its own.
 struct Running {
   std::unique_ptr<Server> server;
@@ -225,14 +233,10 @@ TEST(Serve, ExplainEqualsTheLibraryForEachMethodAndTarget) {
     EXPECT_EQ(t["class"], 4);
     EXPECT_EQ(t["label"], "four");
     const auto ref = library_explanation(*model, pngs, method, glassbox::explain::parse_target("4"));
-    const std::vector<float> got = floats_of(t["attribution"]["b64"]);
-    const at::Tensor want = ref.attributions[0].contiguous().to(at::kFloat);
-    ASSERT_EQ(int64_t(got.size()), want.numel()) << method;
+    const at::Tensor want = ref.attributions[0];
     std::vector<int64_t> shape = t["attribution"]["shape"];
     EXPECT_EQ(shape, std::vector<int64_t>(want.sizes().begin(), want.sizes().end()));
-    const float scale = want.abs().max().item<float>() + 1e-12f;
-    for (int64_t k = 0; k < want.numel(); ++k)
-      ASSERT_NEAR(got[size_t(k)], want.data_ptr<float>()[k], 1e-4f * scale) << method << " at " << k;
+    expect_close(floats_of(t["attribution"]["b64"]), want, method);
     // The overlay is a PNG at the input's resolution, in colour.
     const auto overlay = glassbox::data::decode_png(unb64(t["overlay_png"]), "overlay");
     EXPECT_EQ(overlay.width, 28);
@@ -296,11 +300,7 @@ TEST(Serve, ConcurrentRequestsAreBatchedAndAnsweredAsAlone) {
     largest = std::max<int64_t>(largest, a["batch"]["inputs"].get<int64_t>());
     // Each answer is its own input's, for its own class, as the library computes it alone.
     const auto ref = library_explanation(*model, {digit_png(20 + i)}, "gradcam", glassbox::explain::parse_target(std::to_string(i)));
-    const std::vector<float> got = floats_of(a["explanations"][0]["targets"][0]["attribution"]["b64"]);
-    const at::Tensor want = ref.attributions[0].contiguous().to(at::kFloat).reshape({-1});
-    ASSERT_EQ(int64_t(got.size()), want.numel());
-    const float scale = want.abs().max().item<float>() + 1e-12f;
-    for (int64_t k = 0; k < want.numel(); ++k) ASSERT_NEAR(got[size_t(k)], want[k].item<float>(), 1e-4f * scale) << i;
+    expect_close(floats_of(a["explanations"][0]["targets"][0]["attribution"]["b64"]), ref.attributions[0], std::to_string(i));
     EXPECT_EQ(a["explanations"][0]["targets"][0]["class"], i);
   }
   EXPECT_GT(largest, 1) << "no two requests were batched together";
@@ -573,4 +573,24 @@ TEST(Serve, DrainFinishesWhatIsInFlightAndRefusesTheRest) {
   EXPECT_EQ(in_flight.get(), 200) << "the request in flight lost its answer";
   s->thread.join();  // listen() returned by itself
   s->thread = std::thread([] {});
+}
+
+TEST(Serve, SamplesAreTheFolderListingOnly) {
+  const std::string dir = glassbox::testing::scratch_dir("serve-samples");
+  std::ofstream(dir + "/b.png") << digit_png(2);
+  std::ofstream(dir + "/a.JPG") << "jpeg bytes";
+  std::ofstream(dir + "/notes.txt") << "text";
+  fs::create_symlink("/etc/passwd", dir + "/passwd.png");
+  fs::create_directories(dir + "/sub");
+  std::ofstream(dir + "/sub/c.png") << digit_png(3);
+  Running s(ServerOptions().samples(dir));
+  auto c = s.client();
+  EXPECT_EQ(body_of(c.Get("/api/samples")), json({{"samples", {"a.JPG", "b.png"}}}));
+  auto r = c.Get("/api/sample?name=b.png");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(r->body, digit_png(2));
+  for (const std::string name : {"passwd.png", "notes.txt", "sub%2Fc.png", "..%2Fserve-samples%2Fb.png", "%2Fetc%2Fpasswd"})
+    expect_error(c.Get(("/api/sample?name=" + name).c_str()), 404, "not listed");
+  EXPECT_EQ(body_of(c.Get("/api/models"))["samples"], true);
 }

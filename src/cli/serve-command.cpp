@@ -55,6 +55,8 @@ void run_serve(ServeArgs& a) {
   if (!a.token_file.empty()) a.options.token(read_token(a.token_file));
   if (!a.options.runs().empty())
     GLASSBOX_CHECK(std::filesystem::is_directory(a.options.runs()), "--runs ", a.options.runs(), ": not a directory");
+  if (!a.options.samples().empty())
+    GLASSBOX_CHECK(std::filesystem::is_directory(a.options.samples()), "--samples ", a.options.samples(), ": not a directory");
   // Every option is checked before a model is loaded or a port taken.
   serve::Server server = for_params(kParamFlags, [&] { return serve::Server(a.options); });
   configure_threads(a.threads);
@@ -100,6 +102,7 @@ Run add_serve_command(CLI::App& app) {
   add_integer(*cmd, "--max-connections", o.max_connections(), 1, 16384, "connections served at once (one thread each)");
   add_integer(*cmd, "--drain-timeout-ms", o.drain_timeout_ms(), 0, 3600000, "on SIGTERM, how long requests in flight may finish");
   cmd->add_option("--runs", o.runs(), "a run directory (or a folder of them) for the page's run browser");
+  cmd->add_option("--samples", o.samples(), "a folder of photographs (PNG, JPEG) the page offers to explain");
   add_device(*cmd, "--device", a->device, "cpu or cuda[:N]: where the models run");
   add_integer(*cmd, "--threads", a->threads, 0, 4096, "intra-op threads (0: one per core)");
   return [a] { run_serve(*a); };

@@ -22,6 +22,7 @@
 #include "prometheus.h"
 #include "question.h"
 #include "run-catalogue.h"
+#include "sample-folder.h"
 
 namespace glassbox::serve {
 namespace {
@@ -162,6 +163,7 @@ struct Server::Impl {
   httplib::Server http;
   Metrics metrics;
   RunCatalogue runs;
+  SampleFolder samples;
   std::map<std::string, std::unique_ptr<ModelWorker>> workers;
   std::vector<std::string> order;  // the models in the order they were added
   std::atomic<bool> draining{false};
@@ -170,7 +172,7 @@ struct Server::Impl {
   std::mutex drain_mu;
   int port = -1;
 
-  explicit Impl(ServerOptions o) : options(std::move(o)), runs(options.runs()) {}
+  explicit Impl(ServerOptions o) : options(std::move(o)), runs(options.runs()), samples(options.samples()) {}
 
   ModelWorker* worker(const std::string& name) {
     const auto it = workers.find(name);
@@ -408,8 +410,17 @@ void Server::Impl::routes() {
     nlohmann::json methods = nlohmann::json::array();
     for (const explain::AttributionMethod* a : explain::attribution_methods())
       methods.push_back({{"name", a->name()}, {"help", a->help()}, {"uses_layer", a->uses_layer()}});
-    send_json(res, 200, {{"models", models}, {"methods", methods}, {"runs", runs.enabled()},
+    send_json(res, 200, {{"models", models}, {"methods", methods}, {"runs", runs.enabled()}, {"samples", samples.enabled()},
                          {"token_required", !options.token().empty()}});
+  }));
+  http.Get("/api/samples", guarded("/api/samples", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, samples.list());
+  }));
+  http.Get("/api/sample", guarded("/api/sample", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto sample = samples.read(req.get_param_value("name"));
+    if (!sample) return send_error(res, 404, "sample '" + printable_excerpt(req.get_param_value("name")) + "' is not listed");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(sample->first, sample->second.c_str());
   }));
   http.Get("/api/runs", guarded("/api/runs", [this](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, runs.list());

@@ -2,7 +2,7 @@
 """The page of `glassbox serve` in a real browser: Debian's chromium, headless, driven by Selenium
 through chromium-driver. It loads with no console errors, a photograph put in the file input produces
 one overlay per method, switching the target class changes them, comparing two classes draws both, and
-the run browser lists a run and opens it. Screenshots of each state are kept in OUT and checked to hold
+a sample offered by the server is explained, and the run browser lists a run and opens it. Screenshots of each state are kept in OUT and checked to hold
 a picture (not one flat colour).
 
 usage: test_page.py GLASSBOX_BINARY OUT_DIR
@@ -77,7 +77,12 @@ def png_is_a_picture(path):
 def main():
     os.makedirs(OUT, exist_ok=True)
     runs = fake_run(os.path.join(OUT, "runs"))
-    server = subprocess.Popen([GLASSBOX, "serve", "--model", MODEL, "--name", "faces", "--port", "0", "--runs", runs],
+    samples = os.path.join(OUT, "samples")
+    shutil.rmtree(samples, ignore_errors=True)
+    os.makedirs(samples)
+    shutil.copy("/usr/lib/python3/dist-packages/skimage/data/chelsea.png", os.path.join(samples, "chelsea.png"))
+    server = subprocess.Popen([GLASSBOX, "serve", "--model", MODEL, "--name", "faces", "--port", "0", "--runs", runs,
+                               "--samples", samples],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         port = None
@@ -128,6 +133,16 @@ def run_page(driver, url):
     changed = [m for m in checked if first[m] != second[m]]
     assert len(changed) == len(checked), f"switching the class left {set(checked) - set(changed)} unchanged"
     driver.save_screenshot(os.path.join(OUT, "2-another-class.png"))
+
+    # A sample from the server's folder is explained the same way.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#samples img.sample")) == 1)
+    before = driver.find_element(By.ID, "input-image").get_attribute("src")
+    driver.find_element(By.CSS_SELECTOR, "#samples img.sample").click()
+    wait.until(lambda d: d.find_element(By.ID, "input-image").get_attribute("src") != before)
+    top_class = lambda d: d.find_element(By.CSS_SELECTOR, "#prediction tr").get_attribute("data-class")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "img.overlay")) == len(checked)
+               and all(e.get_attribute("data-class") == top_class(d) for e in d.find_elements(By.CSS_SELECTOR, "img.overlay"))
+               and all(e.get_attribute("src") not in first.values() for e in d.find_elements(By.CSS_SELECTOR, "img.overlay")))
 
     # Two classes compared: two overlays.
     Select(driver.find_element(By.ID, "compare-a")).select_by_value("1")

@@ -42,6 +42,8 @@ struct ServerOptions {
   // A run directory (glassbox train's --out, or a folder of them) the page's run browser lists; empty:
   // no run browser. Requests name runs and files by what the listing says, never by a path.
   GLASSBOX_ARG(std::string, runs);
+  // A folder of photographs (PNG, JPEG) the page offers as samples to explain; empty: none.
+  GLASSBOX_ARG(std::string, samples);
 };
 
 // Throws glassbox::Error::about the first option out of range ("max_batch", "port", ...).

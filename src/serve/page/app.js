@@ -64,8 +64,27 @@ async function loadModels() {
   $('compare-method').replaceChildren(...info.methods.map((m) => el('option', { value: m.name, text: m.name })));
   $('compare-method').value = 'gradcam';
   $('tab-runs').hidden = !info.runs;
+  if (info.samples) loadSamples().catch((e) => status(e.message, true));
   chooseModel();
   status(info.models.length + ' model(s) served');
+}
+
+async function authorisedBlob(url) {
+  const response = await fetch(url, { headers: state.token ? { Authorization: 'Bearer ' + state.token } : {} });
+  if (!response.ok) throw new Error('HTTP ' + response.status + ' for ' + url);
+  return response.blob();
+}
+
+// The server's sample photographs, as thumbnails: a click explains one.
+async function loadSamples() {
+  const { samples } = await api('/api/samples');
+  const box = $('samples');
+  box.replaceChildren(el('span', { class: 'muted', text: 'or a sample:' }));
+  box.hidden = samples.length === 0;
+  for (const name of samples.slice(0, 48)) {
+    const blob = await authorisedBlob('/api/sample?name=' + encodeURIComponent(name));
+    box.appendChild(el('img', { src: URL.createObjectURL(blob), alt: name, title: name, class: 'sample', onclick: () => readImage(blob) }));
+  }
 }
 
 function readImage(file) {
@@ -177,10 +196,8 @@ function fileUrl(run, name) {
 
 async function picture(run, name) {
   // Through fetch, so that the token travels with it; shown from a blob.
-  const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
-  const response = await fetch(fileUrl(run, name), { headers });
   const img = el('img', { class: 'run-picture', alt: name });
-  if (response.ok) img.src = URL.createObjectURL(await response.blob());
+  img.src = URL.createObjectURL(await authorisedBlob(fileUrl(run, name)));
   return img;
 }
 
