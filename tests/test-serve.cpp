@@ -416,6 +416,9 @@ TEST(Serve, SlowMethodsCanBeFollowedAsServerSentEvents) {
   EXPECT_EQ(events.back(), "result");
   const json a = json::parse(result);
   EXPECT_EQ(a["explanations"][0]["method"], "ig");
+  // Counted once, under its route.
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("glassbox_requests_total{route=\"/v1/models/{m}:explain\",code=\"200\"} 1\n"), std::string::npos) << metrics;
 }
 
 TEST(Serve, AttributionsAsNpyAndRawFloat32) {

@@ -280,7 +280,6 @@ void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, c
           if (future.wait_until(std::min(work->deadline, Clock::now() + std::chrono::milliseconds(500))) ==
               std::future_status::ready) {
             const auto [status, body] = finish(future.get());
-            metrics.request("/v1/models/{m}:" + std::string(task_name(work->question.task)) + " (events)", status);
             send(status == 200 ? "result" : "error", body);
             sink.done();
             return true;
@@ -338,7 +337,8 @@ void Server::Impl::routes() {
       } catch (const std::exception& e) {
         send_error(res, 500, "internal error: " + printable_excerpt(e.what(), 200));
       }
-      metrics.request(route, res.status);
+      // A streamed answer has no status yet when its handler returns: httplib sends it as 200.
+      metrics.request(route, res.status == -1 ? 200 : res.status);
     };
   };
   const auto model_or_404 = [this](const std::string& name, httplib::Response& res) -> ModelWorker* {
