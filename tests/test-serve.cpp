@@ -349,6 +349,9 @@ TEST(Serve, MalformedRequestsAre4xxJsonAndTheServerLives) {
   expect_error(post_json(c, "/v1/models/digits:predict", {{"instances", many}}), 400, "at most 64");
   expect_error(c.Post("/v1/models/digits:predict", std::string(2 << 20, 'x'), "application/json"), 413, "max_body_bytes");
   expect_error(c.Get("/v1/nothing/here"), 404, "no route");
+  // JSON sent as a form (curl -d without a Content-Type) is told what to send instead.
+  expect_error(c.Post("/v1/models/digits:predict", std::string(20000, 'x'), "application/x-www-form-urlencoded"), 413,
+               "Content-Type: application/json");
   // Deeply nested JSON is refused, not recursed into.
   expect_error(c.Post("/v1/models/digits:predict", std::string(100000, '[') + std::string(100000, ']'), "application/json"), 400, "body");
   expect_alive(s);

@@ -471,8 +471,15 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   s.http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     std::string message = "no route " + printable_excerpt(req.method, 10) + " " + printable_excerpt(req.path, 80);
-    if (res.status == 413) message = "body: larger than max_body_bytes " + std::to_string(impl_->options.max_body_bytes());
-    else if (res.status != 404) message = "the request could not be read (HTTP " + std::to_string(res.status) + ")";
+    if (res.status == 413) {
+      message = "body: larger than max_body_bytes " + std::to_string(impl_->options.max_body_bytes());
+      // httplib caps a form-encoded body at 8 KiB before any handler sees it: what curl -d sends by default.
+      if (req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") == 0)
+        message = "body: sent as a form (Content-Type: application/x-www-form-urlencoded), which is capped at 8 KiB; "
+                  "send it with Content-Type: application/json";
+    } else if (res.status != 404) {
+      message = "the request could not be read (HTTP " + std::to_string(res.status) + ")";
+    }
     send_error(res, res.status, message);
     return httplib::Server::HandlerResponse::Handled;
   }));
