@@ -187,9 +187,9 @@ void ModelWorker::explain(std::vector<std::shared_ptr<Work>>& batch) {
   const at::Tensor drawn = explain::attribution_over_input(
       e.attribution_map.defined() ? e.attribution_map : e.attributions, x.to(at::kCPU));
   std::map<std::string, at::Tensor> metrics;
+  const evaluate::PixelFlippingOptions po = evaluate::PixelFlippingOptions().steps(q.metric_steps);
+  const at::Tensor over = q.metrics.empty() ? at::Tensor() : drawn.to(x.device());
   for (const std::string& m : q.metrics) {
-    const evaluate::PixelFlippingOptions po = evaluate::PixelFlippingOptions().steps(q.metric_steps);
-    const at::Tensor over = drawn.to(x.device());
     metrics[m] = (m == "deletion" ? evaluate::deletion(model_->network(), x, e.targets, over, po)
                                   : evaluate::insertion(model_->network(), x, e.targets, over, po))
                      .area.to(at::kCPU);

@@ -187,8 +187,8 @@ struct Server::Impl {
   }
 
   void routes();
-  void answer(const httplib::Request& req, httplib::Response& res, const std::string& route, const std::string& model,
-              Task task, const nlohmann::json* parameters, at::Tensor x, bool torchserve);
+  void answer(const httplib::Request& req, httplib::Response& res, const std::string& model, Task task,
+              const nlohmann::json* parameters, at::Tensor x, bool torchserve);
   nlohmann::json answer_json(const ModelWorker& w, const Question& q, const Outcome& o, const at::Tensor& x, bool torchserve);
 };
 
@@ -230,9 +230,8 @@ nlohmann::json Server::Impl::answer_json(const ModelWorker& w, const Question& q
   return out;
 }
 
-void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, const std::string& route,
-                          const std::string& model, Task task, const nlohmann::json* parameters, at::Tensor x,
-                          bool torchserve) {
+void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, const std::string& model, Task task,
+                          const nlohmann::json* parameters, at::Tensor x, bool torchserve) {
   const Clock::time_point arrived = Clock::now();
   ModelWorker& w = *worker(model);
   auto work = std::make_shared<Work>();
@@ -250,8 +249,12 @@ void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, c
                                     " inputs waiting, max_queue " + std::to_string(options.max_queue()) + "); retry later");
   }
   const std::string method = task == Task::explain ? work->question.method->name() : task_name(task);
-  const auto finish = [this, work, model, method, arrived, torchserve, &w](const Outcome& o) -> std::pair<int, std::string> {
+  // Every answer's latency, once, whichever way it goes out.
+  const auto record_latency = [this, model, method, arrived] {
     metrics.latency(model, method, std::chrono::duration<double>(Clock::now() - arrived).count());
+  };
+  const auto finish = [this, work, record_latency, torchserve, &w](const Outcome& o) -> std::pair<int, std::string> {
+    record_latency();
     if (o.status != 200) return {o.status, json_text({{"error", o.error}, {"code", o.status}}, -1)};
     return {200, json_text(answer_json(w, work->question, o, work->x, torchserve), -1)};
   };
@@ -267,7 +270,7 @@ void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, c
     res.set_header("Cache-Control", "no-store");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, work, future, stream, finish, arrived](size_t, httplib::DataSink& sink) {
+        [work, future, stream, finish, arrived](size_t, httplib::DataSink& sink) {
           const auto send = [&](const std::string& event, const std::string& data) {
             const std::string text = "event: " + event + "\ndata: " + data + "\n\n";
             return sink.write(text.data(), text.size());
@@ -303,14 +306,14 @@ void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, c
 
   if (future.wait_until(work->deadline) != std::future_status::ready) {
     work->abandoned = true;
-    metrics.latency(model, method, std::chrono::duration<double>(Clock::now() - arrived).count());
+    record_latency();
     return send_error(res, 504, "the request's deadline passed (request_timeout_ms " +
                                     std::to_string(options.request_timeout_ms()) + ")");
   }
   const Outcome& o = future.get();
   if (o.status == 200 && task == Task::explain && (accepts(req, "application/x-npy") || accepts(req, "application/octet-stream"))) {
     // The attributions alone, [inputs x classes, ...] in one array: .npy, or raw float32 with its shape in a header.
-    metrics.latency(model, method, std::chrono::duration<double>(Clock::now() - arrived).count());
+    record_latency();
     std::string shape;
     for (int64_t d : o.attributions.sizes()) shape += (shape.empty() ? "" : ",") + std::to_string(d);
     res.set_header("X-Attribution-Shape", shape);
@@ -321,7 +324,6 @@ void Server::Impl::answer(const httplib::Request& req, httplib::Response& res, c
   const auto [status, body] = finish(o);
   res.status = status;
   res.set_content(body, "application/json");
-  (void)route;
 }
 
 void Server::Impl::routes() {
@@ -359,7 +361,7 @@ void Server::Impl::routes() {
   for (const Task task : {Task::predict, Task::explain, Task::morph}) {
     const std::string verb = task_name(task);
     const std::string route = "/v1/models/{m}:" + verb;
-    http.Post("/v1/models/" + m + ":" + verb, guarded(route, [this, task, route, model_or_404](const httplib::Request& req, httplib::Response& res) {
+    http.Post("/v1/models/" + m + ":" + verb, guarded(route, [this, task, model_or_404](const httplib::Request& req, httplib::Response& res) {
       ModelWorker* w = model_or_404(req.matches[1], res);
       if (w == nullptr) return;
       const nlohmann::json body = parse_bounded_json(req.body, "body", 64);
@@ -370,19 +372,19 @@ void Server::Impl::routes() {
                        printable_excerpt(it.key()), "', expected instances and parameters");
       const nlohmann::json* parameters = body.contains("parameters") ? &body["parameters"] : nullptr;
       at::Tensor x = read_instances(body["instances"], w->model(), options);
-      answer(req, res, route, req.matches[1], task, parameters, std::move(x), false);
+      answer(req, res, req.matches[1], task, parameters, std::move(x), false);
     }));
   }
   // TorchServe: the image is the body; options in the query string.
   for (const Task task : {Task::predict, Task::explain}) {
     const std::string prefix = task == Task::predict ? "/predictions/" : "/explanations/";
     const std::string route = prefix + "{m}";
-    http.Post(prefix + m, guarded(route, [this, task, route, model_or_404](const httplib::Request& req, httplib::Response& res) {
+    http.Post(prefix + m, guarded(route, [this, task, model_or_404](const httplib::Request& req, httplib::Response& res) {
       ModelWorker* w = model_or_404(req.matches[1], res);
       if (w == nullptr) return;
       const nlohmann::json parameters = parameters_from_query(req);
       at::Tensor x = read_image_body(req.body, w->model(), options);
-      answer(req, res, route, req.matches[1], task, &parameters, std::move(x), true);
+      answer(req, res, req.matches[1], task, &parameters, std::move(x), true);
     }));
   }
   http.Get("/metrics", guarded("/metrics", [this](const httplib::Request&, httplib::Response& res) {
