@@ -2,7 +2,9 @@
 
 #include <torch/nn.h>
 
+#include "glassbox/models/backward-rules.h"
 #include "glassbox/util/error.h"
+#include "rule-application.h"
 
 namespace glassbox::models {
 namespace {
@@ -14,12 +16,23 @@ using Tap = std::function<at::Tensor(const char* name, const at::Tensor& output)
 
 at::Tensor tapped(const Tap* tap, const char* name, at::Tensor t) { return tap ? (*tap)(name, t) : t; }
 
+// The operations forward runs, each with a rule set's backward when one is given (forward_with_rules).
+at::Tensor relu(const RuleApplication* r, const at::Tensor& x) { return r ? r->relu(x) : torch::relu(x); }
+at::Tensor max_pool(const RuleApplication* r, const at::Tensor& x) { return r ? r->max_pool2d(x, 2) : torch::max_pool2d(x, 2); }
+at::Tensor linear(const RuleApplication* r, torch::nn::Linear& l, const at::Tensor& x, bool first) {
+  return r ? r->linear(x, l->weight, l->bias, first) : l(x);
+}
+at::Tensor conv(const RuleApplication* r, torch::nn::Conv2d& c, const at::Tensor& x, bool first) {
+  const auto& o = c->options;
+  return r ? r->conv2d(x, c->weight, c->bias, *o.stride(), c10::get<torch::ExpandingArray<2>>(o.padding()), first) : c(x);
+}
+
 struct LinearNetImpl : torch::nn::Module {
   LinearNetImpl(int64_t in, int64_t classes, bool relu_on_logits)
       : l1(register_module("l1", torch::nn::Linear(in, classes))), relu_on_logits(relu_on_logits) {}
-  torch::Tensor forward(const torch::Tensor& x, const Tap* tap) {
-    torch::Tensor logits = tapped(tap, "l1", l1(x.flatten(1)));
-    return relu_on_logits ? torch::relu(logits) : logits;
+  torch::Tensor forward(const torch::Tensor& x, const Tap* tap, const RuleApplication* r) {
+    torch::Tensor logits = tapped(tap, "l1", linear(r, l1, x.flatten(1), true));
+    return relu_on_logits ? relu(r, logits) : logits;
   }
   torch::nn::Linear l1;
   bool relu_on_logits;
@@ -29,8 +42,8 @@ struct MlpImpl : torch::nn::Module {
   MlpImpl(int64_t in, int64_t hidden, int64_t classes)
       : l1(register_module("l1", torch::nn::Linear(in, hidden))),
         l2(register_module("l2", torch::nn::Linear(hidden, classes))) {}
-  torch::Tensor forward(const torch::Tensor& x, const Tap* tap) {
-    return tapped(tap, "l2", l2(torch::relu(tapped(tap, "l1", l1(x.flatten(1))))));
+  torch::Tensor forward(const torch::Tensor& x, const Tap* tap, const RuleApplication* r) {
+    return tapped(tap, "l2", linear(r, l2, relu(r, tapped(tap, "l1", linear(r, l1, x.flatten(1), true))), false));
   }
   torch::nn::Linear l1, l2;
 };
@@ -41,10 +54,11 @@ struct CnnImpl : torch::nn::Module {
         conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 2 * width, 3).padding(1)))),
         fc1(register_module("fc1", torch::nn::Linear(2 * width * (s.height / 4) * (s.width / 4), hidden))),
         fc2(register_module("fc2", torch::nn::Linear(hidden, classes))) {}
-  torch::Tensor forward(const torch::Tensor& x, const Tap* tap) {
-    torch::Tensor h = torch::max_pool2d(torch::relu(tapped(tap, "conv1", conv1(x))), 2);
-    h = torch::max_pool2d(torch::relu(tapped(tap, "conv2", conv2(h))), 2);
-    return tapped(tap, "fc2", fc2(torch::relu(tapped(tap, "fc1", fc1(h.flatten(1))))));
+  torch::Tensor forward(const torch::Tensor& x, const Tap* tap, const RuleApplication* r) {
+    torch::Tensor h = max_pool(r, relu(r, tapped(tap, "conv1", conv(r, conv1, x, true))));
+    h = max_pool(r, relu(r, tapped(tap, "conv2", conv(r, conv2, h, false))));
+    h = relu(r, tapped(tap, "fc1", linear(r, fc1, h.flatten(1), false)));
+    return tapped(tap, "fc2", linear(r, fc2, h, false));
   }
   torch::nn::Conv2d conv1, conv2;
   torch::nn::Linear fc1, fc2;
@@ -58,15 +72,15 @@ ModuleClassifier::ModuleClassifier(const ModelOptions& options) : options_(optio
   const std::string& arch = options.architecture();
   if (arch == "linear" || arch == "logreg") {
     auto net = std::make_shared<LinearNetImpl>(s.numel(), options.num_classes(), arch == "linear");
-    forward_ = [net](const at::Tensor& x, const Tap* tap) { return net->forward(x, tap); };
+    forward_ = [net](const at::Tensor& x, const Tap* tap, const RuleApplication* r) { return net->forward(x, tap, r); };
     module_ = net;
   } else if (arch == "mlp") {
     auto net = std::make_shared<MlpImpl>(s.numel(), options.hidden(), options.num_classes());
-    forward_ = [net](const at::Tensor& x, const Tap* tap) { return net->forward(x, tap); };
+    forward_ = [net](const at::Tensor& x, const Tap* tap, const RuleApplication* r) { return net->forward(x, tap, r); };
     module_ = net;
   } else {
     auto net = std::make_shared<CnnImpl>(s, options.conv_channels(), options.hidden(), options.num_classes());
-    forward_ = [net](const at::Tensor& x, const Tap* tap) { return net->forward(x, tap); };
+    forward_ = [net](const at::Tensor& x, const Tap* tap, const RuleApplication* r) { return net->forward(x, tap, r); };
     module_ = net;
   }
 }
@@ -75,7 +89,7 @@ ModuleClassifier::~ModuleClassifier() = default;
 
 at::Tensor ModuleClassifier::forward(const at::Tensor& x) {
   check_input(x);
-  return forward_(x, nullptr);
+  return forward_(x, nullptr, nullptr);
 }
 
 void ModuleClassifier::check_input(const at::Tensor& x) const {
@@ -94,7 +108,7 @@ std::vector<LayerInfo> ModuleClassifier::layers() {
   const InputShape& s = options_.shape();
   torch::NoGradGuard no_grad;
   const c10::Device device = device_of(*this);
-  forward_(at::zeros({1, s.channels, s.height, s.width}, at::TensorOptions().device(device)), &tap);
+  forward_(at::zeros({1, s.channels, s.height, s.width}, at::TensorOptions().device(device)), &tap, nullptr);
   return out;
 }
 
@@ -105,7 +119,7 @@ LayerForward ModuleClassifier::forward_with_layer(const at::Tensor& x, const std
     if (layer == name) out.activation = t;
     return t;
   };
-  out.logits = forward_(x, &tap);
+  out.logits = forward_(x, &tap, nullptr);
   if (!out.activation.defined()) throw_no_such_layer(layer);
   return out;
 }
@@ -120,9 +134,16 @@ at::Tensor ModuleClassifier::forward_replacing_layer(const at::Tensor& x, const 
                    ", expected its activation's shape ", t.sizes());
     return value;
   };
-  at::Tensor logits = forward_(x, &tap);
+  at::Tensor logits = forward_(x, &tap, nullptr);
   if (!found) throw_no_such_layer(layer);
   return logits;
+}
+
+at::Tensor ModuleClassifier::forward_with_rules(const at::Tensor& x, const BackwardRules& rules) {
+  check_input(x);
+  if (!rules.changes_backward()) return forward_(x, nullptr, nullptr);
+  const RuleApplication application(rules, x);
+  return forward_(x, nullptr, &application);
 }
 
 void ModuleClassifier::throw_no_such_layer(const std::string& layer) {

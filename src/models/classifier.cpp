@@ -1,5 +1,6 @@
 #include "glassbox/models/classifier.h"
 
+#include "glassbox/models/backward-rules.h"
 #include "glassbox/util/error.h"
 
 namespace glassbox::models {
@@ -20,6 +21,10 @@ at::Tensor Classifier::forward_replacing_layer(const at::Tensor&, const std::str
 
 AttentionForward Classifier::forward_with_attention(const at::Tensor&) {
   throw Error::about("model", name(), "has no attention modules (nn.MultiheadAttention in a TorchScript module)");
+}
+
+at::Tensor Classifier::forward_with_rules(const at::Tensor&, const BackwardRules& rules) {
+  throw Error::about("method", rules.method(), "the model " + name() + " cannot run with a changed backward");
 }
 
 std::string layer_names(const std::vector<LayerInfo>& layers) {

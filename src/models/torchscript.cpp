@@ -20,6 +20,7 @@
 #include "glassbox/util/zip-archive.h"
 #include "fused-attention.h"
 #include "torchscript-layers.h"
+#include "torchscript-rules.h"
 #include "torchscript-output.h"
 
 namespace glassbox::models {
@@ -207,6 +208,7 @@ TorchScriptClassifier::TorchScriptClassifier(const std::string& path, InputShape
   logits_ = std::make_unique<LogitsSelection>();
   classes_ = probe_classes(*module_, shape, path, options.logits(), *logits_);
   layers_ = std::make_unique<TorchScriptLayers>(*module_, path, *logits_);
+  rules_ = std::make_unique<TorchScriptRules>(*module_, *logits_);
 }
 
 TorchScriptClassifier::~TorchScriptClassifier() = default;
@@ -289,6 +291,21 @@ AttentionForward TorchScriptClassifier::forward_with_attention(const at::Tensor&
   GLASSBOX_CHECK(r.logits.dim() == 2 && r.logits.size(0) == x.size(0) && r.logits.size(1) == classes_, path_, ": output ",
                  r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
   return r;
+}
+
+at::Tensor TorchScriptClassifier::forward_with_rules(const at::Tensor& x, const BackwardRules& rules) {
+  at::Tensor logits;
+  const auto watchdog = watch("forward");
+  try {
+    logits = rules_->forward(x, rules);
+  } catch (Error& e) {
+    throw e.add_context(path_);
+  } catch (const std::exception& e) {
+    throw Error::about("method", rules.method(), first_line(e.what())).add_context(path_);
+  }
+  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && logits.size(1) == classes_, path_, ": output ",
+                 logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
+  return logits;
 }
 
 void TorchScriptClassifier::train(bool on) { module_->train(on); }

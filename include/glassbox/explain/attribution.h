@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "glassbox/explain/gradients.h"
+#include "glassbox/explain/modified-backward.h"
 #include "glassbox/models/classifier.h"
 #include "glassbox/util/arg.h"
 
@@ -145,6 +146,8 @@ struct AttributeOptions {
   GLASSBOX_ARG(NoiseTunnelOptions, noise_tunnel);
   GLASSBOX_ARG(OcclusionOptions, occlusion);
   GLASSBOX_ARG(LayerOptions, layer);
+  GLASSBOX_ARG(DeepLiftOptions, deeplift);  // deeplift, deeplift_shap, gradient_shap
+  GLASSBOX_ARG(LrpOptions, lrp);
 };
 
 // The method registered as `name` (methods.h), run with `options`.

@@ -34,6 +34,8 @@ class ModuleClassifier : public Classifier {
   std::vector<LayerInfo> layers() override;
   LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
   at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) override;
+  // Every operation of the built-in models is covered by every rule set.
+  at::Tensor forward_with_rules(const at::Tensor& x, const BackwardRules& rules) override;
 
   const ModelOptions& options() const { return options_; }
   torch::nn::Module& module();
@@ -44,7 +46,9 @@ class ModuleClassifier : public Classifier {
   void check_input(const at::Tensor& x) const;
   [[noreturn]] void throw_no_such_layer(const std::string& layer);
 
-  std::function<at::Tensor(const at::Tensor&, const std::function<at::Tensor(const char*, const at::Tensor&)>*)> forward_;
+  std::function<at::Tensor(const at::Tensor&, const std::function<at::Tensor(const char*, const at::Tensor&)>*,
+                           const class RuleApplication*)>
+      forward_;
 };
 
 // Builds a freshly initialised model. Throws glassbox::Error for an unknown architecture or bad shape.

@@ -13,6 +13,8 @@
 
 namespace glassbox::models {
 
+struct BackwardRules;
+
 // A layer whose activation a model can return, and the shape of that activation for one input.
 struct LayerInfo {
   std::string name;            // "conv2", "layer4", "layer3.1.conv2"
@@ -73,6 +75,11 @@ class Classifier {
   // are in the autograd graph, so that gradients with respect to them exist. Throws glassbox::Error
   // about "method" when the model has none.
   virtual AttentionForward forward_with_attention(const at::Tensor& x);
+  // Runs the model on x with the backward of its operations changed by `rules` (backward-rules.h): the
+  // same logits, a different backward (Guided Backprop, DeepLift, LRP), on a copy: the model itself is
+  // untouched. Throws glassbox::Error naming the rules' method and the first operation they do not
+  // cover. Default: an error naming the model.
+  virtual at::Tensor forward_with_rules(const at::Tensor& x, const BackwardRules& rules);
 };
 
 // The names of `layers`, for messages: "conv1, conv2, fc1, fc2".

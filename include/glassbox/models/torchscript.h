@@ -27,6 +27,7 @@ class Watchdog;
 namespace glassbox::models {
 
 class TorchScriptLayers;
+class TorchScriptRules;
 class LogitsSelection;
 
 struct TorchScriptOptions {
@@ -71,6 +72,8 @@ class TorchScriptClassifier : public Classifier {
   LayerForward forward_with_layer(const at::Tensor& x, const std::string& layer) override;
   at::Tensor forward_replacing_layer(const at::Tensor& x, const std::string& layer, const at::Tensor& value) override;
   AttentionForward forward_with_attention(const at::Tensor& x) override;
+  // Forward's graph copied and rewritten (torchscript-rules.h).
+  at::Tensor forward_with_rules(const at::Tensor& x, const BackwardRules& rules) override;
 
  private:
   // A watchdog over one call into the module, when forward_timeout_seconds asks for one.
@@ -83,6 +86,7 @@ class TorchScriptClassifier : public Classifier {
   std::unique_ptr<torch::jit::Module> module_;
   std::unique_ptr<LogitsSelection> logits_;
   std::unique_ptr<TorchScriptLayers> layers_;
+  std::unique_ptr<TorchScriptRules> rules_;
 };
 
 }  // namespace glassbox::models

@@ -21,7 +21,14 @@
   X(attention_rollout_method)           \
   X(gradient_rollout_method)            \
   X(layer_gradient_x_activation_method) \
-  X(layer_integrated_gradients_method)
+  X(layer_integrated_gradients_method)   \
+  X(guided_backprop_method)              \
+  X(deconvnet_method)                    \
+  X(guided_gradcam_method)               \
+  X(deeplift_method)                     \
+  X(deeplift_shap_method)                \
+  X(gradient_shap_method)                \
+  X(lrp_method)
 
 namespace glassbox::explain {
 
