@@ -60,6 +60,7 @@ void run_explain(ExplainArgs& a) {
   explain::AttributeOptions& o = a.attribute;
   o.occlusion().window_h(a.window).window_w(a.window).stride_h(a.stride).stride_w(a.stride);
   o.layer().relu(!a.no_relu);
+  o.deeplift().seed(o.noise_tunnel().seed());
   if (a.internal_batch_size > 0) o.integrated_gradients().internal_batch_size(a.internal_batch_size), o.layer().internal_batch_size(a.internal_batch_size);
   for_params(kParamFlags, [&] {
     std::vector<double> alphas, weights;
@@ -149,6 +150,20 @@ Run add_explain_command(CLI::App& app) {
   add_integer(*cmd, "--nt-samples", o.noise_tunnel().nt_samples(), 1, 10000, "smoothgrad: noisy samples");
   add_real(*cmd, "--stdevs", o.noise_tunnel().stdevs(), [](double v) { return v >= 0; }, "a finite number >= 0",
            "smoothgrad: noise standard deviation (absolute)");
+  add_unsigned(*cmd, "--seed", o.noise_tunnel().seed(), "smoothgrad, deeplift_shap, gradient_shap: the random draws' seed");
+  add_real(*cmd, "--deeplift-baseline", o.deeplift().baseline(), [](double v) { return std::isfinite(v); }, "a finite number",
+           "deeplift: the reference, a constant image of this value (in the model's input space)");
+  add_integer(*cmd, "--n-baselines", o.deeplift().n_baselines(), 1, 1024,
+              "deeplift_shap, gradient_shap: random references per sample, within its channels' ranges");
+  add_integer(*cmd, "--shap-samples", o.deeplift().n_samples(), 1, 10000, "gradient_shap: random points per sample");
+  add_real(*cmd, "--shap-stdevs", o.deeplift().stdevs(), [](double v) { return v >= 0; }, "a finite number >= 0",
+           "gradient_shap: noise added to the input (standard deviation)");
+  add_choice(*cmd, "--lrp-composite", o.lrp().composite(), explain::lrp_composite_names(),
+             "lrp: the rules per layer (Zennit's composites: epsilon_gamma_box = epsilon dense, gamma conv, z^B input layer)");
+  add_real(*cmd, "--lrp-epsilon", o.lrp().epsilon(), [](double v) { return v > 0; }, "a finite number > 0",
+           "lrp: the epsilon rule's stabiliser");
+  add_real(*cmd, "--lrp-gamma", o.lrp().gamma(), [](double v) { return v >= 0; }, "a finite number >= 0",
+           "lrp: the gamma rule's weight on positive contributions");
   add_integer(*cmd, "--window", a->window, 1, 1 << 16, "occlusion: square window side");
   add_integer(*cmd, "--stride", a->stride, 1, 1 << 16, "occlusion: window stride");
   add_choice(*cmd, "--sign", a->figure.sign(), explain::attribution_sign_names(),

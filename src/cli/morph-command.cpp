@@ -25,9 +25,14 @@ struct MorphArgs {
   InputArgs inputs;
   explain::MorphOptions morph{0};
   std::string out = "morph.gif";
+  bool untargeted = false;
+  bool no_random_start = false;
 };
 
-void run_morph(const MorphArgs& a) {
+void run_morph(MorphArgs& a) {
+  a.morph.targeted(!a.untargeted).random_start(!a.no_random_start);
+  GLASSBOX_CHECK(a.morph.engine() == explain::MorphEngine::gradient || a.morph.eps() > 0, "--eps ", a.morph.eps(),
+                 ": --engine ", explain::morph_engine_names()[size_t(a.morph.engine())], " needs a budget > 0");
   const int64_t target = a.morph.target();
   const std::string extension = std::filesystem::path(a.out).extension().string();
   check_output_file("--out", a.out, {".gif", ".png"});
@@ -42,7 +47,7 @@ void run_morph(const MorphArgs& a) {
   write_file_atomically(a.out, extension == ".gif" ? explain::render_morph_gif(t, target, names)
                                                : explain::render_morph_summary(t, target, names));
   const auto name = [&](int64_t c) { return terminal_text(m.model->class_name(c)); };
-  std::printf("morph to %s: %zu steps, sees %s -> %s, p(target) %.3f -> %.3f%s: %s\n", name(target).c_str(),
+  std::printf("morph %s %s: %zu steps, sees %s -> %s, p(target) %.3f -> %.3f%s: %s\n", a.untargeted ? "away from" : "to", name(target).c_str(),
               t.frames.size() - 1, name(t.predicted.front()).c_str(), name(t.predicted.back()).c_str(),
               t.target_probability.front(), t.target_probability.back(), t.reached ? "" : " (not reached)", terminal_text(a.out).c_str());
 }
@@ -55,7 +60,14 @@ Run add_morph_command(CLI::App& app) {
   add_model_options(*cmd, a->model);
   add_input_options(*cmd, a->inputs, false);
   explain::MorphOptions& o = a->morph;
-  add_integer(*cmd, "--target", o.target(), 0, models::kMaxClasses - 1, "the class to morph toward")->required();
+  add_integer(*cmd, "--target", o.target(), 0, models::kMaxClasses - 1,
+              "the class to morph toward (with --untargeted: away from)")->required();
+  add_choice(*cmd, "--engine", o.engine(), explain::morph_engine_names(),
+             "gradient: steps along the score's gradient; fgsm: one signed step of --eps; pgd: projected gradient descent "
+             "in the --eps ball (both on the cross-entropy, as torchattacks)");
+  cmd->add_flag("--untargeted", a->untargeted, "move away from --target (the input's class) rather than toward it");
+  cmd->add_flag("--no-random-start", a->no_random_start, "pgd: start at the input, not at a random point of the ball");
+  add_unsigned(*cmd, "--seed", o.seed(), "pgd: the random start's seed");
   add_integer(*cmd, "--steps", o.steps(), 1, 100000, "at most this many steps");
   add_real(*cmd, "--step-size", o.step_size(), [](double v) { return v > 0; }, "a finite number > 0",
            "per-pixel step (RMS for l2, max for linf), pixels in [0, 1]");

@@ -40,6 +40,18 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
   GLASSBOX_CHECK_PARAM(target.kind != Target::Kind::class_index || (target.class_index >= 0 && target.class_index < K),
                        "target", target.class_index, "out of range, the model has ", K, " classes (0..", K - 1, ")");
   AttributeOptions attribute = options.attribute();
+  // LRP's z^B bounds the input by the pixels' range, [0, 1] through the model's normalisation, unless given.
+  if (attribute.lrp().low().empty() && attribute.lrp().high().empty()) {
+    const data::Normalization& n = model.spec().normalization();
+    std::vector<double> low, high;
+    for (size_t c = 0; c < n.mean.size(); ++c) {
+      const double sd = n.std.size() == n.mean.size() ? n.std[c] : n.std.at(0);
+      low.push_back((0 - n.mean[c]) / sd);
+      high.push_back((1 - n.mean[c]) / sd);
+    }
+    if (low.size() == 1 && x.dim() == 4 && x.size(1) > 1) low.resize(size_t(x.size(1)), low[0]), high.resize(size_t(x.size(1)), high[0]);
+    attribute.lrp().low(low.empty() ? std::vector<double>{0.0} : low).high(high.empty() ? std::vector<double>{1.0} : high);
+  }
   Explanation e;
   if (method.uses_layer()) {
     e.default_layer = attribute.layer().layer().empty();

@@ -29,10 +29,11 @@ RuleApplication::RuleApplication(const BackwardRules& rules, const at::Tensor& x
     return;
   }
   GLASSBOX_CHECK(x.dim() == 4, "lrp: zbox bounds for an input ", x.sizes(), ", expected [B, C, H, W]");
+  // Each sample's own channel ranges, so that a sample's relevance does not depend on its batch.
   const at::Tensor detached = x.detach();
   auto range = [&](bool lowest) {
-    const at::Tensor per_channel = lowest ? detached.amin({0, 2, 3}, true) : detached.amax({0, 2, 3}, true);
-    return per_channel.expand({1, x.size(1), x.size(2), x.size(3)});
+    const at::Tensor per_channel = lowest ? detached.amin({2, 3}, true) : detached.amax({2, 3}, true);
+    return per_channel.expand_as(x);
   };
   low_ = bound(rules.low(), x, "low", rules.low().empty() ? range(true) : at::Tensor());
   high_ = bound(rules.high(), x, "high", rules.high().empty() ? range(false) : at::Tensor());

@@ -172,8 +172,9 @@ at::Tensor lrp_backward(const LayerFn& f, const at::Tensor& x, const at::Tensor&
       const int64_t per_row = x.numel() / std::max<int64_t>(1, x.size(0));
       auto bound = [&](const at::Tensor& v) {
         at::Tensor t = v.to(x.options());
-        GLASSBOX_CHECK(t.numel() == 1 || t.numel() == per_row, "lrp: zbox bounds of ", t.numel(),
-                       " values do not fit the first layer's input ", x.sizes(), " (expected 1 or ", per_row, ")");
+        GLASSBOX_CHECK(t.numel() == 1 || t.numel() == per_row || t.numel() == x.numel(), "lrp: zbox bounds of ", t.numel(),
+                       " values do not fit the first layer's input ", x.sizes(), " (expected 1, ", per_row, " or ", x.numel(), ")");
+        if (t.numel() == x.numel()) return t.reshape(x.sizes()).contiguous();
         t = t.numel() == 1 ? t.reshape({}) : t.reshape(x.sizes().slice(1)).unsqueeze(0);
         return t.expand_as(x).contiguous();
       };

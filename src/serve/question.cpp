@@ -16,9 +16,10 @@ const std::vector<std::string> kNames = {
     "method", "target", "return", "top_k", "sign", "alpha", "metrics", "metric_steps",
     // the method's options, named as the CLI's flags and Captum's arguments
     "score", "n_steps", "ig_method", "layer", "layer_layout", "prefix_tokens", "relu", "nt_type", "nt_samples",
-    "stdevs", "seed", "window", "stride", "baseline",
+    "stdevs", "seed", "window", "stride", "baseline", "deeplift_baseline", "n_baselines", "shap_samples", "shap_stdevs",
+    "lrp_composite", "lrp_epsilon", "lrp_gamma",
     // morph
-    "steps", "step_size", "norm", "eps", "stop_probability"};
+    "steps", "step_size", "norm", "eps", "stop_probability", "engine", "targeted", "random_start"};
 
 double finite_number(const JsonFields& f, const char* key, double lo, double hi) {
   const double v = f.number(key);
@@ -98,6 +99,12 @@ Question parse_question(Task task, const nlohmann::json* parameters, const model
     if (f.has("eps")) q.morph.eps(finite_number(f, "eps", 0, 1e6));
     if (f.has("stop_probability")) q.morph.stop_probability(finite_number(f, "stop_probability", 0, 1));
     if (f.has("score")) q.morph.score(named(f, "score", explain::parse_score));
+    if (f.has("engine")) q.morph.engine(named(f, "engine", explain::parse_morph_engine));
+    if (f.has("targeted")) q.morph.targeted(boolean(f, "targeted"));
+    if (f.has("random_start")) q.morph.random_start(boolean(f, "random_start"));
+    if (f.has("seed")) q.morph.seed(static_cast<uint64_t>(f.integer("seed", 0, int64_t(1) << 53)));
+    GLASSBOX_CHECK(q.morph.engine() == explain::MorphEngine::gradient || q.morph.eps() > 0,
+                   "parameters: 'eps' is ", q.morph.eps(), ", the fgsm and pgd engines need a budget > 0");
     return q;
   }
 
@@ -147,6 +154,14 @@ Question parse_question(Task task, const nlohmann::json* parameters, const model
   if (f.has("nt_samples")) o.noise_tunnel().nt_samples(f.integer("nt_samples", 1, kMaxServedSamples));
   if (f.has("stdevs")) o.noise_tunnel().stdevs(finite_number(f, "stdevs", 0, 1e3));
   if (f.has("seed")) o.noise_tunnel().seed(static_cast<uint64_t>(f.integer("seed", 0, int64_t(1) << 53)));
+  o.deeplift().seed(o.noise_tunnel().seed());
+  if (f.has("deeplift_baseline")) o.deeplift().baseline(finite_number(f, "deeplift_baseline", -1e6, 1e6));
+  if (f.has("n_baselines")) o.deeplift().n_baselines(f.integer("n_baselines", 1, 64));
+  if (f.has("shap_samples")) o.deeplift().n_samples(f.integer("shap_samples", 1, kMaxServedSamples));
+  if (f.has("shap_stdevs")) o.deeplift().stdevs(finite_number(f, "shap_stdevs", 0, 1e3));
+  if (f.has("lrp_composite")) o.lrp().composite(named(f, "lrp_composite", explain::parse_lrp_composite));
+  if (f.has("lrp_epsilon")) o.lrp().epsilon(finite_number(f, "lrp_epsilon", 1e-12, 1e3));
+  if (f.has("lrp_gamma")) o.lrp().gamma(finite_number(f, "lrp_gamma", 0, 1e3));
   const auto& shape = model.input_shape();
   const int64_t side = std::max(shape.height, shape.width);
   if (f.has("window")) o.occlusion().window_h(f.integer("window", 1, side)).window_w(o.occlusion().window_h());
@@ -171,6 +186,8 @@ std::string Question::batch_key() const {
       {"nt", {int(nt.nt_type()), nt.nt_samples(), nt.stdevs(), nt.seed()}},
       {"occlusion", {oc.window_h(), oc.window_w(), oc.stride_h(), oc.stride_w(), oc.baseline()}},
       {"layer", {l.layer(), l.relu(), int(l.layout()), l.prefix_tokens()}},
+      {"deeplift", {o.deeplift().baseline(), o.deeplift().n_baselines(), o.deeplift().seed(), o.deeplift().n_samples(), o.deeplift().stdevs()}},
+      {"lrp", {int(o.lrp().composite()), o.lrp().epsilon(), o.lrp().gamma()}},
       {"metrics", metrics},
       {"metric_steps", metric_steps},
   };

@@ -92,7 +92,7 @@ struct LrpOptions {
   // The gamma rule's weight on positive contributions (Zennit's default).
   GLASSBOX_ARG(double, gamma) = 0.25;
   // z^B's bounds on the input, one value or one per channel, in the model's input space; empty: each
-  // channel's range in the batch. For [0, 1] pixels normalised by (mean, std): (0 - mean) / std and
+  // sample's channel ranges. For [0, 1] pixels normalised by (mean, std): (0 - mean) / std and
   // (1 - mean) / std, which explain() fills in from the model's input specification.
   GLASSBOX_ARG(std::vector<double>, low);
   GLASSBOX_ARG(std::vector<double>, high);

@@ -67,7 +67,7 @@ struct BackwardRules {
   // that mix inputs non-linearly (products, softmax, normalisation) are errors.
   GLASSBOX_ARG(bool, relevance) = false;
   // The stabiliser of epsilon, gamma, zbox; gamma's factor; zbox's bounds of the input (one value, or
-  // one per channel; empty: each channel's smallest and largest value in the batch).
+  // one per channel; empty: each sample's channels' smallest and largest values).
   GLASSBOX_ARG(double, epsilon) = 1e-6;
   GLASSBOX_ARG(double, gamma) = 0.25;
   GLASSBOX_ARG(std::vector<double>, low);
