@@ -236,7 +236,26 @@ TEST(Cli, ExplainMorphAndConfusedWriteTheirFiles) {
   ok(run_command(explain_cmd(dir, model, "--index 3 --target 2 --method occlusion --window 2 --stride 1 --out " + dir + "/occ.png")));
   ok(run_command(explain_cmd(dir, model, std::string("--index 3 --target 2 --method smoothgrad --nt-type vargrad --nt-samples 3 ") +
                                      "--score log_softmax --out " + dir + "/vg.png")));
-  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/vg.png", "/a.pt"}) EXPECT_TRUE(fs::exists(dir + f)) << f;
+  // The methods that change the backward pass and the attacks, on the built-in model.
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method guided_gradcam --layer conv2 --out " + dir + "/ggc.png")));
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method lrp --lrp-composite epsilon_plus --lrp-epsilon 0.25 --out " +
+                                             dir + "/lrp.png")));
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method gradient_shap --shap-samples 3 --n-baselines 2 --out " +
+                                             dir + "/gs.png")));
+  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/vg.png", "/a.pt", "/ggc.png", "/lrp.png", "/gs.png"})
+    EXPECT_TRUE(fs::exists(dir + f)) << f;
+  const auto bad_composite = run_command(explain_cmd(dir, model, "--index 3 --method lrp --lrp-composite zennit --out " + dir + "/x.png"));
+  EXPECT_EQ(bad_composite.exit_code, 2);
+  EXPECT_NE(bad_composite.output.find("--lrp-composite"), std::string::npos) << bad_composite.output;
+  const auto pgd = run_command(std::string(GLASSBOX_CLI) + " morph " + model + " --data " + dir + "/data --split train --index 0 " +
+                               "--target 2 --engine pgd --norm linf --eps 0.1 --step-size 0.02 --steps 5 --out " + dir + "/pgd.png");
+  ok(pgd);
+  EXPECT_TRUE(fs::exists(dir + "/pgd.png"));
+  const auto no_budget = run_command(std::string(GLASSBOX_CLI) + " morph " + model + " --data " + dir +
+                                     "/data --split train --index 0 --target 2 --engine fgsm --out " + dir + "/fgsm.png");
+  EXPECT_EQ(no_budget.exit_code, 2);
+  EXPECT_NE(no_budget.output.find("--eps"), std::string::npos) << no_budget.output;
+  EXPECT_FALSE(fs::exists(dir + "/fgsm.png"));
   ok(run_command(std::string(GLASSBOX_CLI) + " morph " + model + " --data " + dir + "/data --split train --index 0 " +
                  "--target 2 --steps 5 --out " + dir + "/m.gif"));
   std::ifstream gif(dir + "/m.gif", std::ios::binary);

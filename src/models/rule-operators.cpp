@@ -170,13 +170,16 @@ at::Tensor lrp_backward(const LayerFn& f, const at::Tensor& x, const at::Tensor&
     case LayerRule::zbox: {
       GLASSBOX_CHECK(low.defined() && high.defined(), "lrp: the zbox rule needs the input's bounds");
       const int64_t per_row = x.numel() / std::max<int64_t>(1, x.size(0));
+      // The bounds are per channel (one value for all, or [1 or B, C, H, W] holding each channel's value
+      // everywhere), so they fit a first layer whose input is padded or resized from the model's.
       auto bound = [&](const at::Tensor& v) {
-        at::Tensor t = v.to(x.options());
-        GLASSBOX_CHECK(t.numel() == 1 || t.numel() == per_row || t.numel() == x.numel(), "lrp: zbox bounds of ", t.numel(),
-                       " values do not fit the first layer's input ", x.sizes(), " (expected 1, ", per_row, " or ", x.numel(), ")");
-        if (t.numel() == x.numel()) return t.reshape(x.sizes()).contiguous();
-        t = t.numel() == 1 ? t.reshape({}) : t.reshape(x.sizes().slice(1)).unsqueeze(0);
-        return t.expand_as(x).contiguous();
+        const at::Tensor t = v.to(x.options());
+        if (t.numel() == 1) return t.reshape({}).expand_as(x).contiguous();
+        if (t.dim() == 4 && x.dim() == 4 && t.size(1) == x.size(1) && (t.size(0) == 1 || t.size(0) == x.size(0)))
+          return t.narrow(2, 0, 1).narrow(3, 0, 1).expand_as(x).contiguous();
+        GLASSBOX_CHECK(t.numel() == per_row || t.numel() == x.numel(), "lrp: zbox bounds ", t.sizes(),
+                       " do not fit the first layer's input ", x.sizes());
+        return (t.numel() == x.numel() ? t.reshape(x.sizes()) : t.reshape(x.sizes().slice(1)).unsqueeze(0).expand_as(x)).contiguous();
       };
       terms.push_back({x, w, bias, 1});
       terms.push_back({bound(low), w.clamp_min(0), none, -1});
