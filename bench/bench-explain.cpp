@@ -1,6 +1,9 @@
 // Attribution, mining and drawing costs against their floors, side by side in one run.
 //   IG (n_steps 50, batch 64, cnn)  vs  50 passes of forward + input-only gradient on the batch
 //   Saliency / SmoothGrad           vs  1 / nt_samples such passes
+//   Guided Backprop, Deconvnet, LRP vs  1 such pass (the rewritten operators' backward against autograd's)
+//   DeepLift                        vs  1 pass on the batch and its references (2B rows)
+//   GradientShap (5 samples)        vs  5 passes
 //   Mining 10,000 images            vs  one no-grad pass over them
 //   The seed's 2x3 figure, drawn and PNG-encoded
 // Run: build/bench/bench-explain   (fashion-mnist's test images when data/fashion-mnist exists)
@@ -95,6 +98,30 @@ void BM_SmoothGrad(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(explain::attribute("smoothgrad", *s.cnn, s.x, s.targets));
 }
 BENCHMARK(BM_SmoothGrad)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+// The methods that change the backward pass, on the same batch.
+void BM_RuleMethod(benchmark::State& state, const char* method) {
+  Setup& s = setup();
+  for (auto _ : state) benchmark::DoNotOptimize(explain::attribute(method, *s.cnn, s.x, s.targets));
+}
+BENCHMARK_CAPTURE(BM_RuleMethod, guided_backprop, "guided_backprop")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+BENCHMARK_CAPTURE(BM_RuleMethod, deconvnet, "deconvnet")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+BENCHMARK_CAPTURE(BM_RuleMethod, lrp, "lrp")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_DeepLift_Floor1PassOf2B(benchmark::State& state) {
+  Setup& s = setup();
+  const at::Tensor both = at::cat({s.x, at::zeros_like(s.x)}), targets = at::cat({s.targets, s.targets});
+  for (auto _ : state)
+    benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, both, targets, explain::Score::logit));
+}
+BENCHMARK(BM_DeepLift_Floor1PassOf2B)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+BENCHMARK_CAPTURE(BM_RuleMethod, deeplift, "deeplift")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+void BM_GradientShap_Floor5Passes(benchmark::State& state) {
+  for (auto _ : state) floor_passes(5);
+}
+BENCHMARK(BM_GradientShap_Floor5Passes)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+BENCHMARK_CAPTURE(BM_RuleMethod, gradient_shap, "gradient_shap")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 
 void BM_Mining_FloorNoGradPass(benchmark::State& state) {
   Setup& s = setup();

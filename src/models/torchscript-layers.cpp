@@ -10,6 +10,7 @@
 
 #include "fused-attention.h"
 #include "glassbox/util/error.h"
+#include "torchscript-graph.h"
 
 namespace glassbox::models {
 namespace {
@@ -21,13 +22,6 @@ using torch::jit::Node;
 using torch::jit::Value;
 namespace prim = c10::prim;
 namespace attr = c10::attr;
-
-void collect_nodes(Block* block, std::vector<Node*>& out) {
-  for (Node* n : block->nodes()) {
-    out.push_back(n);
-    for (Block* sub : n->blocks()) collect_nodes(sub, out);
-  }
-}
 
 // The attribute name `value` was read as from `owner` (prim::GetAttr[name](owner)), or "".
 std::string attribute_of(Value* value, Value* owner) {

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "glassbox/util/error.h"
+#include "torchscript-graph.h"
 #include "rule-application.h"
 #include "rule-operators.h"
 
@@ -23,13 +24,6 @@ using torch::jit::Node;
 using torch::jit::Value;
 namespace aten = c10::aten;
 namespace prim = c10::prim;
-
-void collect_nodes(Block* block, std::vector<Node*>& out) {
-  for (Node* n : block->nodes()) {
-    out.push_back(n);
-    for (Block* sub : n->blocks()) collect_nodes(sub, out);
-  }
-}
 
 // Whether a value can carry the input's data (tensors and containers of them; not sizes or flags).
 bool can_carry_tensors(Value* v) {
