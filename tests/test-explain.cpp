@@ -184,7 +184,8 @@ TEST(Attribution, PerSampleTargetsEqualOneSampleAtATime) {
     for (const char* layer : {"conv2", "conv1"}) {
       if (std::string(method->name()) == "smoothgrad" || method->uses_attention()) continue;  // no attention here
       if (!method->uses_layer() && std::string(layer) == "conv1") continue;
-      const AttributeOptions options = AttributeOptions().layer(LayerOptions().layer(layer).internal_batch_size(5));
+      AttributeOptions options = AttributeOptions().layer(LayerOptions().layer(layer).internal_batch_size(5));
+      options.perturbation().feature_size(4).n_samples(6).rise_masks(12);  // 4 cells of the 8x8 input
       const at::Tensor batch = method->attribute({*m, x, t, options});
       for (int64_t i = 0; i < 4; ++i) {
         const at::Tensor one = method->attribute({*m, x.narrow(0, i, 1), t.narrow(0, i, 1), options});

@@ -61,6 +61,8 @@ void run_explain(ExplainArgs& a) {
   o.occlusion().window_h(a.window).window_w(a.window).stride_h(a.stride).stride_w(a.stride);
   o.layer().relu(!a.no_relu);
   o.deeplift().seed(o.noise_tunnel().seed());
+  o.perturbation().seed(o.noise_tunnel().seed());
+  o.occlusion().perturbations_per_eval(o.perturbation().perturbations_per_eval());
   if (a.internal_batch_size > 0) o.integrated_gradients().internal_batch_size(a.internal_batch_size), o.layer().internal_batch_size(a.internal_batch_size);
   for_params(kParamFlags, [&] {
     std::vector<double> alphas, weights;
@@ -164,6 +166,15 @@ Run add_explain_command(CLI::App& app) {
            "lrp: the epsilon rule's stabiliser");
   add_real(*cmd, "--lrp-gamma", o.lrp().gamma(), [](double v) { return v >= 0; }, "a finite number >= 0",
            "lrp: the gamma rule's weight on positive contributions");
+  add_integer(*cmd, "--feature-size", o.perturbation().feature_size(), 1, 1 << 16,
+              "feature_ablation, shapley_sampling, kernel_shap, rise: the side of the grid's cells (the features), in pixels");
+  add_integer(*cmd, "--n-samples", o.perturbation().n_samples(), 1, 100000,
+              "shapley_sampling: random orders; kernel_shap: coalitions");
+  add_integer(*cmd, "--rise-masks", o.perturbation().rise_masks(), 1, 100000, "rise: random masks");
+  add_real(*cmd, "--rise-probability", o.perturbation().rise_probability(), [](double v) { return v > 0 && v <= 1; },
+           "a probability in (0, 1]", "rise: each cell's probability of being kept");
+  add_integer(*cmd, "--perturbations-per-eval", o.perturbation().perturbations_per_eval(), 1, 1 << 16,
+              "occlusion and the forward-only methods: perturbed copies of the batch per forward pass");
   add_integer(*cmd, "--window", a->window, 1, 1 << 16, "occlusion: square window side");
   add_integer(*cmd, "--stride", a->stride, 1, 1 << 16, "occlusion: window stride");
   add_choice(*cmd, "--sign", a->figure.sign(), explain::attribution_sign_names(),

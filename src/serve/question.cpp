@@ -17,7 +17,7 @@ const std::vector<std::string> kNames = {
     // the method's options, named as the CLI's flags and Captum's arguments
     "score", "n_steps", "ig_method", "layer", "layer_layout", "prefix_tokens", "relu", "nt_type", "nt_samples",
     "stdevs", "seed", "window", "stride", "baseline", "deeplift_baseline", "n_baselines", "shap_samples", "shap_stdevs",
-    "lrp_composite", "lrp_epsilon", "lrp_gamma",
+    "lrp_composite", "lrp_epsilon", "lrp_gamma", "feature_size", "n_samples", "rise_masks", "rise_probability",
     // morph
     "steps", "step_size", "norm", "eps", "stop_probability", "engine", "targeted", "random_start"};
 
@@ -162,11 +162,19 @@ Question parse_question(Task task, const nlohmann::json* parameters, const model
   if (f.has("lrp_composite")) o.lrp().composite(named(f, "lrp_composite", explain::parse_lrp_composite));
   if (f.has("lrp_epsilon")) o.lrp().epsilon(finite_number(f, "lrp_epsilon", 1e-12, 1e3));
   if (f.has("lrp_gamma")) o.lrp().gamma(finite_number(f, "lrp_gamma", 0, 1e3));
+  o.perturbation().seed(o.noise_tunnel().seed());
+  if (f.has("n_samples")) o.perturbation().n_samples(f.integer("n_samples", 1, kMaxServedSamples));
+  if (f.has("rise_masks")) o.perturbation().rise_masks(f.integer("rise_masks", 1, 4 * kMaxServedSamples));
+  if (f.has("rise_probability")) o.perturbation().rise_probability(finite_number(f, "rise_probability", 1e-6, 1));
   const auto& shape = model.input_shape();
   const int64_t side = std::max(shape.height, shape.width);
+  if (f.has("feature_size")) o.perturbation().feature_size(f.integer("feature_size", 1, side));
   if (f.has("window")) o.occlusion().window_h(f.integer("window", 1, side)).window_w(o.occlusion().window_h());
   if (f.has("stride")) o.occlusion().stride_h(f.integer("stride", 1, side)).stride_w(o.occlusion().stride_h());
-  if (f.has("baseline")) o.occlusion().baseline(finite_number(f, "baseline", -1e6, 1e6));
+  if (f.has("baseline")) {
+    o.occlusion().baseline(finite_number(f, "baseline", -1e6, 1e6));
+    o.perturbation().baseline(o.occlusion().baseline());
+  }
   return q;
 }
 
@@ -188,6 +196,8 @@ std::string Question::batch_key() const {
       {"layer", {l.layer(), l.relu(), int(l.layout()), l.prefix_tokens()}},
       {"deeplift", {o.deeplift().baseline(), o.deeplift().n_baselines(), o.deeplift().seed(), o.deeplift().n_samples(), o.deeplift().stdevs()}},
       {"lrp", {int(o.lrp().composite()), o.lrp().epsilon(), o.lrp().gamma()}},
+      {"perturbation", {o.perturbation().feature_size(), o.perturbation().n_samples(), o.perturbation().rise_masks(),
+                        o.perturbation().rise_probability(), o.perturbation().seed()}},
       {"metrics", metrics},
       {"metric_steps", metric_steps},
   };

@@ -16,6 +16,7 @@
 
 #include "glassbox/explain/gradients.h"
 #include "glassbox/explain/modified-backward.h"
+#include "glassbox/explain/perturbation-methods.h"
 #include "glassbox/models/classifier.h"
 #include "glassbox/util/arg.h"
 
@@ -148,6 +149,7 @@ struct AttributeOptions {
   GLASSBOX_ARG(LayerOptions, layer);
   GLASSBOX_ARG(DeepLiftOptions, deeplift);  // deeplift, deeplift_shap, gradient_shap
   GLASSBOX_ARG(LrpOptions, lrp);
+  GLASSBOX_ARG(PerturbationOptions, perturbation);  // feature_ablation, shapley_sampling, kernel_shap, rise
 };
 
 // The method registered as `name` (methods.h), run with `options`.

@@ -28,7 +28,11 @@
   X(deeplift_method)                     \
   X(deeplift_shap_method)                \
   X(gradient_shap_method)                \
-  X(lrp_method)
+  X(lrp_method)                          \
+  X(feature_ablation_method)             \
+  X(shapley_sampling_method)             \
+  X(kernel_shap_method)                  \
+  X(rise_method)
 
 namespace glassbox::explain {
 
