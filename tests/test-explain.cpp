@@ -201,9 +201,12 @@ TEST(Attribution, NeverTouchesParameterGradientsAndRestoresTheMode) {
   m->train(true);
   const at::Tensor x = at::rand({2, 1, 6, 6});
   const at::Tensor t = at::tensor({0L, 2L});
+  AttributeOptions options;
+  options.perturbation().feature_size(3).n_samples(4).rise_masks(8);  // 4 cells of the 6x6 input
   for (const AttributionMethod* method : attribution_methods())
-    if (!method->uses_layer() && !method->uses_attention()) method->attribute({*m, x, t, AttributeOptions()});
+    if (!method->uses_layer() && !method->uses_attention()) method->attribute({*m, x, t, options});
   morph(*m, {}, x.narrow(0, 0, 1), MorphOptions(1).steps(3));
+  morph(*m, {}, x.narrow(0, 0, 1), MorphOptions(1).steps(3).engine(MorphEngine::pgd).eps(0.1));
   for (auto& p : m->parameters()) EXPECT_TRUE(at::equal(p.grad(), at::full_like(p, 0.125)));
   EXPECT_TRUE(m->is_training());
 }

@@ -19,6 +19,7 @@ import time
 import zlib
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -108,7 +109,9 @@ def main():
 
 
 def run_page(driver, url):
-    wait = WebDriverWait(driver, 120)
+    # The page redraws its overlays as answers arrive: an element read while it is replaced is stale,
+    # which means "not yet", not failure.
+    wait = WebDriverWait(driver, 120, ignored_exceptions=[StaleElementReferenceException])
     driver.get(url)
     wait.until(lambda d: len(Select(d.find_element(By.ID, "model")).options) == 1)
     assert "faces" in Select(driver.find_element(By.ID, "model")).first_selected_option.text

@@ -19,8 +19,8 @@ struct FeatureGrid {
 };
 
 inline FeatureGrid feature_grid(const at::Tensor& x, int64_t cell) {
-  GLASSBOX_CHECK(cell >= 1 && cell <= std::max(x.size(2), x.size(3)), "feature_size ", cell, ": expected 1.. the image's side ",
-                 std::max(x.size(2), x.size(3)));
+  // A cell larger than the image is the whole image: one feature (the defaults fit small inputs too).
+  GLASSBOX_CHECK(cell >= 1 && cell <= (int64_t(1) << 16), "feature_size ", cell, ": expected 1..65536");
   const int64_t H = x.size(2), W = x.size(3);
   FeatureGrid g;
   g.rows = (H + cell - 1) / cell;
