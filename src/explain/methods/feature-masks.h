@@ -31,23 +31,29 @@ inline FeatureGrid feature_grid(const at::Tensor& x, int64_t cell) {
   return g;
 }
 
-// keep [P, F] (1: the feature's own values, 0: the baseline's; fractions blend) -> the targets' scores
-// [B, P], in passes of at most `per_eval` perturbed copies of the batch.
-inline at::Tensor perturbed_scores(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
-                                   const at::Tensor& keep, const FeatureGrid& grid, double baseline, int64_t per_eval,
-                                   Score score) {
+// Pixel masks [P, 1, H, W] (1: the input's value, 0: the baseline's; fractions blend) -> the targets'
+// scores [B, P], in passes of at most `per_eval` masked copies of the batch.
+inline at::Tensor masked_scores(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                                const at::Tensor& masks, double baseline, int64_t per_eval, Score score) {
   GLASSBOX_CHECK(per_eval >= 1, "perturbations_per_eval ", per_eval, ": expected at least 1");
   torch::autograd::AutoGradMode no_grad(false);
-  const int64_t B = x.size(0), P = keep.size(0), H = x.size(2), W = x.size(3);
-  const at::Tensor pixels = keep.to(x.options()).index_select(1, grid.pixel_feature).view({P, 1, 1, H, W});
+  const int64_t B = x.size(0), P = masks.size(0), H = x.size(2), W = x.size(3);
   std::vector<at::Tensor> out;
   for (int64_t p0 = 0; p0 < P; p0 += per_eval) {
     const int64_t k = std::min(per_eval, P - p0);
-    const at::Tensor m = pixels.narrow(0, p0, k);
+    const at::Tensor m = masks.narrow(0, p0, k).unsqueeze(1);  // [k, 1, 1, H, W]
     const at::Tensor inputs = (x.unsqueeze(0) * m + baseline * (1 - m)).view({k * B, x.size(1), H, W});
     out.push_back(target_scores(model.forward(inputs), targets.repeat({k}), score).view({k, B}));
   }
   return at::cat(out, 0).t();  // [B, P]
+}
+
+// keep [P, F] (1: the feature's own values, 0: the baseline's) -> the targets' scores [B, P].
+inline at::Tensor perturbed_scores(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
+                                   const at::Tensor& keep, const FeatureGrid& grid, double baseline, int64_t per_eval,
+                                   Score score) {
+  const at::Tensor masks = keep.to(x.options()).index_select(1, grid.pixel_feature).view({keep.size(0), 1, x.size(2), x.size(3)});
+  return masked_scores(model, x, targets, masks, baseline, per_eval, score);
 }
 
 // Feature values [B, F] -> an attribution like x: every pixel (and channel) its feature's value.

@@ -15,10 +15,8 @@ at::Tensor rise(models::Classifier& model, const at::Tensor& x, const at::Tensor
   GLASSBOX_CHECK(o.rise_masks() >= 1 && o.rise_masks() <= 100000, "rise_masks ", o.rise_masks(), ": expected 1..100000");
   GLASSBOX_CHECK(o.rise_probability() > 0 && o.rise_probability() <= 1, "rise_probability ", o.rise_probability(),
                  ": expected a probability in (0, 1]");
-  GLASSBOX_CHECK(o.perturbations_per_eval() >= 1, "perturbations_per_eval ", o.perturbations_per_eval(), ": expected at least 1");
   const FeatureGrid grid = feature_grid(x, o.feature_size());
   models::EvalModeGuard eval(model);
-  torch::autograd::AutoGradMode no_grad(false);
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3), N = o.rise_masks(), cell = o.feature_size();
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());
   const auto cpu = at::TensorOptions().dtype(at::kFloat);
@@ -29,15 +27,8 @@ at::Tensor rise(models::Classifier& model, const at::Tensor& x, const at::Tensor
   const auto shift = shifts.accessor<int64_t, 2>();
   for (int64_t n = 0; n < N; ++n) crops.push_back(smooth[n].narrow(1, shift[n][0], H).narrow(2, shift[n][1], W));
   const at::Tensor masks = at::stack(crops).to(x.options());  // [N, 1, H, W]
-  at::Tensor saliency = at::zeros({B, H * W}, x.options());
-  for (int64_t n0 = 0; n0 < N; n0 += o.perturbations_per_eval()) {
-    const int64_t k = std::min(o.perturbations_per_eval(), N - n0);
-    const at::Tensor m = masks.narrow(0, n0, k);
-    const at::Tensor inputs = (x.unsqueeze(0) * m.unsqueeze(1)).view({k * B, x.size(1), H, W});
-    const at::Tensor scores = target_scores(model.forward(inputs), targets.repeat({k}), score).view({k, B});
-    saliency += scores.t().matmul(m.view({k, H * W}));
-  }
-  saliency /= double(N) * o.rise_probability();
+  const at::Tensor scores = masked_scores(model, x, targets, masks, 0.0, o.perturbations_per_eval(), score);  // [B, N]
+  const at::Tensor saliency = scores.matmul(masks.view({N, H * W})) / (double(N) * o.rise_probability());
   return saliency.view({B, 1, H, W}).expand_as(x).contiguous();
 }
 
