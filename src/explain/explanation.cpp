@@ -40,17 +40,14 @@ Explanation explain_batch(const models::Model& model, const at::Tensor& x, const
   GLASSBOX_CHECK_PARAM(target.kind != Target::Kind::class_index || (target.class_index >= 0 && target.class_index < K),
                        "target", target.class_index, "out of range, the model has ", K, " classes (0..", K - 1, ")");
   AttributeOptions attribute = options.attribute();
-  // LRP's z^B bounds the input by the pixels' range, [0, 1] through the model's normalisation, unless given.
-  if (attribute.lrp().low().empty() && attribute.lrp().high().empty()) {
+  // LRP's z^B bounds the input by the pixels' range, 0 and 1 through the model's normalisation, unless given.
+  if (attribute.lrp().low().empty() && attribute.lrp().high().empty() && x.dim() == 4) {
     const data::Normalization& n = model.spec().normalization();
-    std::vector<double> low, high;
-    for (size_t c = 0; c < n.mean.size(); ++c) {
-      const double sd = n.std.size() == n.mean.size() ? n.std[c] : n.std.at(0);
-      low.push_back((0 - n.mean[c]) / sd);
-      high.push_back((1 - n.mean[c]) / sd);
-    }
-    if (low.size() == 1 && x.dim() == 4 && x.size(1) > 1) low.resize(size_t(x.size(1)), low[0]), high.resize(size_t(x.size(1)), high[0]);
-    attribute.lrp().low(low.empty() ? std::vector<double>{0.0} : low).high(high.empty() ? std::vector<double>{1.0} : high);
+    auto bound = [&](double pixel) {
+      const at::Tensor v = n.apply(at::full({1, x.size(1), 1, 1}, pixel, at::kDouble)).flatten().to(at::kDouble).contiguous();
+      return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+    };
+    attribute.lrp().low(bound(0)).high(bound(1));
   }
   Explanation e;
   if (method.uses_layer()) {
