@@ -242,8 +242,20 @@ TEST(Cli, ExplainMorphAndConfusedWriteTheirFiles) {
                                              dir + "/lrp.png")));
   ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method gradient_shap --shap-samples 3 --n-baselines 2 --out " +
                                              dir + "/gs.png")));
-  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/vg.png", "/a.pt", "/ggc.png", "/lrp.png", "/gs.png"})
+  // Forward-only methods on superpixels, and one that needs a batch.
+  ok(run_command(explain_cmd(dir, model, "--index 3 --target 1 --method lime --feature-mask superpixels --n-segments 12 "
+                                         "--n-samples 30 --lime-alpha 0.5 --out " + dir + "/lime.png")));
+  ok(run_command(explain_cmd(dir, model, "--index 3,4 --target 1 --method feature_permutation --feature-size 7 --save-tensor " +
+                                             dir + "/fp.pt --out " + dir + "/fp.png")));
+  for (const char* f : {"/top2.png", "/ig.png", "/occ.png", "/vg.png", "/a.pt", "/ggc.png", "/lrp.png", "/gs.png", "/lime.png", "/fp.pt"})
     EXPECT_TRUE(fs::exists(dir + f)) << f;
+  const auto alone = run_command(explain_cmd(dir, model, "--index 3 --method feature_permutation --out " + dir + "/fp1.png"));
+  EXPECT_EQ(alone.exit_code, 2) << alone.output;
+  EXPECT_NE(alone.output.find("at least 2"), std::string::npos) << alone.output;
+  EXPECT_FALSE(fs::exists(dir + "/fp1.png"));
+  const auto bad_mask = run_command(explain_cmd(dir, model, "--index 3 --method lime --feature-mask voronoi --out " + dir + "/x.png"));
+  EXPECT_EQ(bad_mask.exit_code, 2);
+  EXPECT_NE(bad_mask.output.find("--feature-mask"), std::string::npos) << bad_mask.output;
   const auto bad_composite = run_command(explain_cmd(dir, model, "--index 3 --method lrp --lrp-composite zennit --out " + dir + "/x.png"));
   EXPECT_EQ(bad_composite.exit_code, 2);
   EXPECT_NE(bad_composite.output.find("--lrp-composite"), std::string::npos) << bad_composite.output;

@@ -54,6 +54,15 @@ class SigMlp(nn.Module):
     def forward(self, x):
         return self.l3(self.t(self.l2(self.s(self.l1(self.flat(x))))))
 
+class SoftMlp(nn.Module):  # ends in a softmax: DeepLift's softmax rule inside the graph
+    def __init__(self):
+        super().__init__()
+        self.flat = nn.Flatten(); self.l1 = nn.Linear(768, 16); self.r = nn.ReLU(); self.l2 = nn.Linear(16, 5)
+        self.sm = nn.Softmax(dim=1)
+        self.seq = [self.flat, self.l1, self.r, self.l2, self.sm]
+    def forward(self, x):
+        return self.sm(self.l2(self.r(self.l1(self.flat(x)))))
+
 class BnRes(nn.Module):  # conv-BN-relu, conv-BN, += identity, relu, mean pool, linear (a residual block)
     def __init__(self):
         super().__init__()
@@ -91,6 +100,7 @@ torch.jit.trace(cnn, x).save(d + '/cnn-traced.pt')
 torch.jit.script(nobias).save(d + '/nobias.pt')
 torch.jit.script(mlp).save(d + '/mlp.pt')
 torch.jit.script(bnres).save(d + '/bnres.pt')
+softmlp = SoftMlp().eval(); torch.jit.script(softmlp).save(d + '/softmlp.pt')
 torch.jit.trace(bnres, x).save(d + '/bnres-traced.pt')
 torch.jit.script(WithNorm().eval()).save(d + '/withnorm.pt')
 torch.jit.script(WithGelu().eval()).save(d + '/withgelu.pt')
@@ -118,11 +128,15 @@ def deeplift(layers, x, x0):  # the Rescale rule's multipliers, layer by layer, 
             top = torch.max(y, y0)
             u = F.max_unpool2d(m * (top - y0), i, 2, output_size=a.shape[-2:]) + F.max_unpool2d(m * (y - top), i0, 2, output_size=a.shape[-2:])
             m = torch.where(dx.abs() < 1e-10, F.max_unpool2d(m, i, 2, output_size=a.shape[-2:]), u / dx)
+        elif isinstance(L, nn.Softmax):  # Captum's softmax rule: Rescale element by element, then centred (per row)
+            u = torch.where(dx.abs() < 1e-10, vjp(L, a, m)[1], m * (L(a) - L(r)) / dx)
+            m = u - u.mean(1, keepdim=True)
         else:  # affine: the multiplier is the transposed Jacobian's
             m = vjp(L, a, m)[1]
     return (x - x0) * m
 with torch.no_grad(): pass
 save('cnn-deeplift', deeplift(ref.seq, x, x0)); save('mlp-deeplift', deeplift(mlp.seq, x, x0))
+save('softmlp-deeplift', deeplift(softmlp.seq, x, x0)); save('cnn-deeplift-probability', deeplift(ref.seq + [nn.Softmax(dim=1)], x, x0))
 
 def stab(z, e): return z + e * ((z >= 0).float() * 2 - 1)
 def layer_relevance(L, a, R, rule, eps=1e-6, gamma=0.25, low=-3.0, high=3.0):
@@ -259,6 +273,24 @@ TEST(DeepLift, EqualsTheRescaleRuleWrittenOutAndSumsToTheDifference) {
     const at::Tensor f0 = model.forward(ref.x0).gather(1, ref.t.view({-1, 1})).squeeze(1);
     EXPECT_LT((r.attributions.flatten(1).sum(1) - (fx - f0)).abs().max().item<double>(), 1e-4 * (1 + (fx - f0).abs().max().item<double>()));
     EXPECT_LT(r.delta.abs().max().item<double>(), 1e-4 * (1 + (fx - f0).abs().max().item<double>()));
+  }
+}
+
+TEST(DeepLift, SoftmaxRuleIsCaptumsCentredRescaleInTheGraphAndOnTheProbabilityScore) {
+  const Reference& ref = reference();
+  models::TorchScriptClassifier softmlp = load("softmlp");
+  EXPECT_LT(relative_error(deeplift(softmlp, ref.x, ref.t, ref.x0).attributions, want("softmlp-deeplift")), 1e-4);
+  models::TorchScriptClassifier cnn = load("cnn");
+  const at::Tensor probability = deeplift(cnn, ref.x, ref.t, ref.x0, Score::probability).attributions;
+  EXPECT_LT(relative_error(probability, want("cnn-deeplift-probability")), 1e-4);
+  // log_softmax has no rule: refused by the score's name.
+  EXPECT_EQ(parameter_of([&] { deeplift(cnn, ref.x, ref.t, ref.x0, Score::log_softmax); }), "score");
+  // LRP still refuses a softmax in the graph, by name.
+  try {
+    attribute("lrp", softmlp, ref.x, ref.t);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("aten::softmax"), std::string::npos) << e.what();
   }
 }
 

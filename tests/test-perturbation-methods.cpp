@@ -100,7 +100,7 @@ TEST(PerturbationMethods, RiseKeepingEveryCellIsTheScoreAndASampleIgnoresItsBatc
   const at::Tensor batch = rise(*model, x, t, o);
   const at::Tensor alone = rise(*model, x.narrow(0, 2, 1), t.narrow(0, 2, 1), PerturbationOptions(o).perturbations_per_eval(50));
   EXPECT_LT(relative_error(alone[0], batch[2]), 1e-5);
-  for (const char* method : {"feature_ablation", "shapley_sampling", "kernel_shap", "rise"}) {
+  for (const char* method : {"feature_ablation", "shapley_sampling", "kernel_shap", "lime", "rise"}) {
     SCOPED_TRACE(method);
     AttributeOptions options;
     options.perturbation().feature_size(4).n_samples(5).rise_masks(20);

@@ -166,10 +166,21 @@ Run add_explain_command(CLI::App& app) {
            "lrp: the epsilon rule's stabiliser");
   add_real(*cmd, "--lrp-gamma", o.lrp().gamma(), [](double v) { return v >= 0; }, "a finite number >= 0",
            "lrp: the gamma rule's weight on positive contributions");
+  add_choice(*cmd, "--feature-mask", o.perturbation().feature_mask(), explain::feature_mask_kind_names(),
+             "feature_ablation, feature_permutation, shapley_sampling, kernel_shap, lime: the features (grid cells, "
+             "or each image's SLIC superpixels)");
   add_integer(*cmd, "--feature-size", o.perturbation().feature_size(), 1, 1 << 16,
-              "feature_ablation, shapley_sampling, kernel_shap, rise: the side of the grid's cells (the features), in pixels");
+              "the forward-only methods and rise: the side of the grid's cells, in pixels");
+  add_integer(*cmd, "--n-segments", o.perturbation().slic().n_segments(), 1, 1 << 20,
+              "--feature-mask superpixels: how many superpixels to aim for");
+  add_real(*cmd, "--compactness", o.perturbation().slic().compactness(), [](double v) { return v > 0; },
+           "a finite number > 0", "--feature-mask superpixels: SLIC's weight of space against colour");
   add_integer(*cmd, "--n-samples", o.perturbation().n_samples(), 1, 100000,
-              "shapley_sampling: random orders; kernel_shap: coalitions");
+              "shapley_sampling: random orders; kernel_shap: coalitions; lime: random subsets");
+  add_real(*cmd, "--lime-alpha", o.perturbation().lime_alpha(), [](double v) { return v >= 0; }, "a finite number >= 0",
+           "lime: the ridge penalty of its linear fit");
+  add_real(*cmd, "--lime-kernel-width", o.perturbation().lime_kernel_width(), [](double v) { return v > 0; },
+           "a finite number > 0", "lime: the width of its proximity kernel");
   add_integer(*cmd, "--rise-masks", o.perturbation().rise_masks(), 1, 100000, "rise: random masks");
   add_real(*cmd, "--rise-probability", o.perturbation().rise_probability(), [](double v) { return v > 0 && v <= 1; },
            "a probability in (0, 1]", "rise: each cell's probability of being kept");

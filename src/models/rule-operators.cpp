@@ -143,6 +143,33 @@ struct RescaleMaxPoolFunction : torch::autograd::Function<RescaleMaxPoolFunction
   }
 };
 
+// softmax along `dim` whose backward is Captum's DeepLift rule for softmax: the Rescale multipliers
+// taken element by element (the softmax's own gradient where an input equals its reference), then
+// centred: their mean subtracted, so that raising every logit alike contributes nothing (the DeepLift
+// paper's normalisation for softmax outputs, section 3.6). The mean runs along `dim` of each row;
+// Captum's runs over the whole tensor, batch included, which would make a sample's attributions depend
+// on its batch. The contributions then sum to the centred logit's difference scaled by the rescale
+// factor, not to the probability's difference: DeepLift reports that gap as its delta.
+struct RescaleSoftmaxFunction : torch::autograd::Function<RescaleSoftmaxFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, int64_t dim) {
+    check_halves(x, "softmax");
+    ctx->save_for_backward({x});
+    ctx->saved_data["dim"] = dim;
+    return at::softmax(x, dim);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const at::Tensor x = ctx->get_saved_variables()[0];
+    const int64_t dim = ctx->saved_data["dim"].toInt(), n = x.size(0) / 2;
+    const at::Tensor& g = grads[0];
+    const at::Tensor y = at::softmax(x, dim);
+    const at::Tensor dx = twice(x.narrow(0, 0, n) - x.narrow(0, n, n));
+    const at::Tensor dy = twice(y.narrow(0, 0, n) - y.narrow(0, n, n));
+    const at::Tensor plain = y * (g - (g * y).sum(dim, true));
+    const at::Tensor unnormalised = at::where(dx.abs() < kRescaleEps, plain, g * dy / dx);
+    return {unnormalised - unnormalised.mean(dim, true), at::Tensor()};
+  }
+};
+
 // Autograd functions cannot take undefined tensors (their inputs' metadata is recorded): a layer without
 // a bias gets zeros, which change neither its output nor any rule.
 at::Tensor bias_or_zeros(const at::Tensor& b, const at::Tensor& w) { return b.defined() ? b : at::zeros({w.size(0)}, w.options()); }
@@ -316,6 +343,7 @@ at::Tensor lrp_conv2d_op(const at::Tensor& x, const at::Tensor& w, const c10::op
 at::Tensor lrp_add_op(const at::Tensor& a, const at::Tensor& b, double alpha, double epsilon) {
   return LrpAddFunction::apply(a, b, alpha, epsilon);
 }
+at::Tensor softmax_op(const at::Tensor& x, int64_t dim) { return rescale_softmax(x, dim); }
 
 // LRP's canonizer's arithmetic: a layer's weight and bias with the batch norm after it folded in.
 std::tuple<at::Tensor, at::Tensor> merge_batch_norm_op(const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
@@ -349,6 +377,10 @@ at::Tensor rescale_max_pool2d(const at::Tensor& x, at::IntArrayRef kernel, at::I
                                        dilation.vec(), ceil_mode);
 }
 
+at::Tensor rescale_softmax(const at::Tensor& x, int64_t dim) {
+  return RescaleSoftmaxFunction::apply(x, dim < 0 ? dim + x.dim() : dim);
+}
+
 at::Tensor lrp_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const LayerRuleParameters& p) {
   return LrpLinearFunction::apply(x, weight, bias_or_zeros(bias, weight), static_cast<int64_t>(p.rule), p.epsilon, p.gamma, p.low, p.high);
 }
@@ -379,4 +411,5 @@ TORCH_LIBRARY(glassbox, m) {
         "Tensor? running_var, float eps) -> (Tensor, Tensor)",
         &merge_batch_norm_op);
   m.def("lrp_add(Tensor a, Tensor b, float alpha, float epsilon) -> Tensor", &lrp_add_op);
+  m.def("softmax(Tensor x, int dim) -> Tensor", &softmax_op);
 }

@@ -1,6 +1,6 @@
 // The operators behind backward-rules.h: each has the forward of an ordinary operation and the backward
 // of a rule. They are registered with the dispatcher as glassbox::activation, glassbox::max_pool2d,
-// glassbox::lrp_linear, glassbox::lrp_conv2d and glassbox::lrp_add (a rewritten TorchScript graph calls
+// glassbox::lrp_linear, glassbox::lrp_conv2d, glassbox::lrp_add and glassbox::softmax (a rewritten TorchScript graph calls
 // them by those names), and callable directly from C++ (the built-in models call them).
 #pragma once
 
@@ -32,6 +32,9 @@ at::Tensor activation(const at::Tensor& x, Activation kind, double a, double b, 
 // max_pool2d whose backward is DeepLift's Rescale rule for pools (Captum's maxpool), batch as [inputs; references].
 at::Tensor rescale_max_pool2d(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride,
                               at::IntArrayRef padding, at::IntArrayRef dilation, bool ceil_mode);
+
+// softmax(x, dim) whose backward is DeepLift's rule for softmax (Captum's, centred per row), batch as [inputs; references].
+at::Tensor rescale_softmax(const at::Tensor& x, int64_t dim);
 
 // The numbers of an LRP layer rule.
 struct LayerRuleParameters {

@@ -249,6 +249,12 @@ void apply_rules(Graph& g, const BackwardRules& rules, const GraphInputs& in) {
       replace_output(n, out, dep);
       continue;
     }
+    if (n->kind() == aten::softmax && rules.activation() == ActivationRule::rescale) {
+      const auto dtype = torch::jit::toIValue(n->input(2));
+      if (!dtype || !dtype->isNone()) uncovered(rules, n, "converts its type, which the softmax rule does not cover");
+      replace_output(n, g.insert(op("softmax"), {n->input(0), n->input(1)}), dep);
+      continue;
+    }
     if (n->kind() == aten::max_pool2d) {
       if (!rules.rescale_max_pool()) continue;
       std::vector<NamedValue> args(n->inputs().begin(), n->inputs().end());

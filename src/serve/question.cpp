@@ -18,6 +18,7 @@ const std::vector<std::string> kNames = {
     "score", "n_steps", "ig_method", "layer", "layer_layout", "prefix_tokens", "relu", "nt_type", "nt_samples",
     "stdevs", "seed", "window", "stride", "baseline", "deeplift_baseline", "n_baselines", "shap_samples", "shap_stdevs",
     "lrp_composite", "lrp_epsilon", "lrp_gamma", "feature_size", "n_samples", "rise_masks", "rise_probability",
+    "feature_mask", "n_segments", "compactness", "lime_alpha", "lime_kernel_width",
     // morph
     "steps", "step_size", "norm", "eps", "stop_probability", "engine", "targeted", "random_start"};
 
@@ -166,6 +167,11 @@ Question parse_question(Task task, const nlohmann::json* parameters, const model
   if (f.has("n_samples")) o.perturbation().n_samples(f.integer("n_samples", 1, kMaxServedSamples));
   if (f.has("rise_masks")) o.perturbation().rise_masks(f.integer("rise_masks", 1, 4 * kMaxServedSamples));
   if (f.has("rise_probability")) o.perturbation().rise_probability(finite_number(f, "rise_probability", 1e-6, 1));
+  if (f.has("feature_mask")) o.perturbation().feature_mask(named(f, "feature_mask", explain::parse_feature_mask_kind));
+  if (f.has("n_segments")) o.perturbation().slic().n_segments(f.integer("n_segments", 1, 4096));
+  if (f.has("compactness")) o.perturbation().slic().compactness(finite_number(f, "compactness", 1e-6, 1e6));
+  if (f.has("lime_alpha")) o.perturbation().lime_alpha(finite_number(f, "lime_alpha", 0, 1e6));
+  if (f.has("lime_kernel_width")) o.perturbation().lime_kernel_width(finite_number(f, "lime_kernel_width", 1e-6, 1e6));
   const auto& shape = model.input_shape();
   const int64_t side = std::max(shape.height, shape.width);
   if (f.has("feature_size")) o.perturbation().feature_size(f.integer("feature_size", 1, side));
@@ -180,8 +186,9 @@ Question parse_question(Task task, const nlohmann::json* parameters, const model
 
 std::string Question::batch_key() const {
   if (task == Task::predict) return "predict";
-  // Morphs run one by one: every request is its own batch.
-  if (task == Task::morph) return "";
+  // Morphs run one by one: every request is its own batch. So do methods that read the whole batch
+  // (feature permutation exchanges features between its samples): never with another request's.
+  if (task == Task::morph || (method && method->reads_batch())) return "";
   const explain::AttributeOptions& o = attribute;
   const auto& ig = o.integrated_gradients();
   const auto& nt = o.noise_tunnel();
@@ -196,8 +203,10 @@ std::string Question::batch_key() const {
       {"layer", {l.layer(), l.relu(), int(l.layout()), l.prefix_tokens()}},
       {"deeplift", {o.deeplift().baseline(), o.deeplift().n_baselines(), o.deeplift().seed(), o.deeplift().n_samples(), o.deeplift().stdevs()}},
       {"lrp", {int(o.lrp().composite()), o.lrp().epsilon(), o.lrp().gamma()}},
-      {"perturbation", {o.perturbation().feature_size(), o.perturbation().n_samples(), o.perturbation().rise_masks(),
-                        o.perturbation().rise_probability(), o.perturbation().seed()}},
+      {"perturbation", {int(o.perturbation().feature_mask()), o.perturbation().feature_size(), o.perturbation().slic().n_segments(),
+                        o.perturbation().slic().compactness(), o.perturbation().n_samples(), o.perturbation().rise_masks(),
+                        o.perturbation().rise_probability(), o.perturbation().lime_alpha(),
+                        o.perturbation().lime_kernel_width(), o.perturbation().seed()}},
       {"metrics", metrics},
       {"metric_steps", metric_steps},
   };

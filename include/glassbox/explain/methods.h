@@ -43,6 +43,10 @@ class AttributionMethod {
   // Whether it reads the model's attention modules (Classifier::forward_with_attention): attention
   // rollout. A model without any refuses it.
   virtual bool uses_attention() const { return false; }
+  // Whether a sample's attributions depend on the other samples of its batch (feature permutation
+  // exchanges features between them): it needs a batch of 2 or more, and a server never batches one
+  // request with another's for it.
+  virtual bool reads_batch() const { return false; }
   // Attributions: shaped like x for input methods; [B, 1, H, W] (or at the layer's resolution) for
   // CAMs; shaped like the layer's activation for Captum's layer methods.
   virtual at::Tensor attribute(const AttributionRequest& request) const = 0;

@@ -17,7 +17,9 @@
 //   - linear and conv2d: the layer rules (LRP), else the gradient;
 //   - adding two tensors that both depend on the input (a residual): LRP splits the relevance in
 //     proportion to the two terms (the ε rule of a sum); the others take the gradient;
-//   - products of two input-dependent tensors (attention, gating), softmax, layer norm, and any other
+//   - softmax (and the probability score): DeepLift's rule for it (Captum's: Rescale, then centred along
+//     its dimension); the others keep its gradient (Guided Backprop, Deconvnet) or refuse it (LRP);
+//   - products of two input-dependent tensors (attention, gating), layer norm, and any other
 //     operation: covered only by the rule sets that keep the plain gradient there (Guided Backprop and
 //     Deconvnet, as Captum's change only ReLU's backward).
 #pragma once
@@ -65,6 +67,7 @@ struct BackwardRules {
   // LRP: relevance through sums: residual additions split in proportion to their terms; batch norms
   // merged into the convolution before them (a canonizer, in Zennit's word), else an error; operations
   // that mix inputs non-linearly (products, softmax, normalisation) are errors.
+  // (DeepLift's softmax rule comes with activation rescale.)
   GLASSBOX_ARG(bool, relevance) = false;
   // The stabiliser of epsilon, gamma, zbox; gamma's factor; zbox's bounds of the input (one value, or
   // one per channel; empty: each sample's channels' smallest and largest values).

@@ -30,8 +30,10 @@
   X(gradient_shap_method)                \
   X(lrp_method)                          \
   X(feature_ablation_method)             \
+  X(feature_permutation_method)          \
   X(shapley_sampling_method)             \
   X(kernel_shap_method)                  \
+  X(lime_method)                         \
   X(rise_method)
 
 namespace glassbox::explain {

@@ -5,7 +5,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "feature-masks.h"
-#include "glassbox/explain/perturbation-methods.h"
 
 namespace glassbox::explain {
 
@@ -15,7 +14,7 @@ at::Tensor rise(models::Classifier& model, const at::Tensor& x, const at::Tensor
   GLASSBOX_CHECK(o.rise_masks() >= 1 && o.rise_masks() <= 100000, "rise_masks ", o.rise_masks(), ": expected 1..100000");
   GLASSBOX_CHECK(o.rise_probability() > 0 && o.rise_probability() <= 1, "rise_probability ", o.rise_probability(),
                  ": expected a probability in (0, 1]");
-  const FeatureGrid grid = feature_grid(x, o.feature_size());
+  const FeatureMask grid = feature_grid(x, o.feature_size());
   models::EvalModeGuard eval(model);
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3), N = o.rise_masks(), cell = o.feature_size();
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());

@@ -10,6 +10,7 @@
 #include "glassbox/models/backward-rules.h"
 #include "glassbox/models/classifier.h"
 #include "glassbox/util/error.h"
+#include "../../models/rule-operators.h"
 
 namespace glassbox::explain {
 
@@ -26,7 +27,16 @@ inline RuleGradient rule_gradient(models::Classifier& model, const at::Tensor& x
   const at::Tensor input = x.detach().requires_grad_(true);
   const at::Tensor logits = model.forward_with_rules(input, rules);
   GLASSBOX_CHECK(at::isfinite(logits).all().item<bool>(), model.name(), ": non-finite logits (NaN or Inf) for this input");
-  const at::Tensor scores = target_scores(logits, targets, score);
+  at::Tensor scores;
+  if (rules.activation() == models::ActivationRule::rescale && score != Score::logit) {
+    // The softmax outside the model is under the rules too: DeepLift's rule for it, never its gradient.
+    if (score != Score::probability)
+      throw Error::about("score", score_names()[static_cast<size_t>(score)],
+                         rules.method() + "'s rules cover the logit and the probability (softmax's rule), not this");
+    scores = models::rule_ops::rescale_softmax(logits, 1).gather(1, targets.view({-1, 1})).squeeze(1);
+  } else {
+    scores = target_scores(logits, targets, score);
+  }
   const at::Tensor seed = seed_with_scores ? scores.detach() : at::ones_like(scores);
   const at::Tensor grad = torch::autograd::grad({scores}, {input}, {seed}, false, false, true)[0];
   return {grad.defined() ? grad : at::zeros_like(x), scores.detach()};
