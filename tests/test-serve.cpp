@@ -310,6 +310,40 @@ TEST(Serve, ConcurrentRequestsAreBatchedAndAnsweredAsAlone) {
   EXPECT_NE(metrics.find("glassbox_batch_size_count{model=\"digits\"}"), std::string::npos);
 }
 
+TEST(Serve, BatchReadingMethodsAreNeverBatchedWithAnotherRequest) {
+  auto model = digit_model();
+  Running s(ServerOptions().max_batch(8).max_delay_ms(300), model);
+  // Feature permutation exchanges features between the samples of its batch: four requests of two
+  // digits each, sent together, are each answered from their own two alone.
+  std::vector<std::future<json>> answers;
+  for (int i = 0; i < 4; ++i)
+    answers.push_back(std::async(std::launch::async, [&s, i] {
+      auto c = s.client();
+      return body_of(post_json(c, "/v1/models/digits:explain",
+                               {{"instances", instances({digit_png(30 + 2 * i), digit_png(31 + 2 * i)})},
+                                {"parameters", {{"method", "feature_permutation"}, {"target", 1}, {"feature_size", 7}}}}));
+    }));
+  for (auto& f : answers) {
+    const json a = f.get();
+    ASSERT_TRUE(a.contains("explanations")) << a.dump().substr(0, 300);
+    EXPECT_EQ(a["batch"]["inputs"], 2);
+  }
+  auto c = s.client();
+  expect_error(post_json(c, "/v1/models/digits:explain",
+                         {{"instances", instances({digit_png(3)})}, {"parameters", {{"method", "feature_permutation"}}}}),
+               400, "at least 2");
+  // LIME over superpixels, and a feature mask that does not exist.
+  const json lime = body_of(post_json(c, "/v1/models/digits:explain",
+                                      {{"instances", instances({digit_png(3)})},
+                                       {"parameters", {{"method", "lime"}, {"target", 3}, {"feature_mask", "superpixels"},
+                                                       {"n_segments", 12}, {"n_samples", 40}}}}));
+  ASSERT_TRUE(lime.contains("explanations")) << lime.dump().substr(0, 300);
+  expect_error(post_json(c, "/v1/models/digits:explain",
+                         {{"instances", instances({digit_png(3)})}, {"parameters", {{"method", "lime"}, {"feature_mask", "voronoi"}}}}),
+               400, "feature_mask");
+  expect_alive(s);
+}
+
 TEST(Serve, MalformedRequestsAre4xxJsonAndTheServerLives) {
   Running s(ServerOptions().max_body_bytes(1 << 20));
   auto c = s.client();

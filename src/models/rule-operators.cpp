@@ -5,6 +5,8 @@
 // backward per forward, and the recomputation is one layer's forward.
 #include "rule-operators.h"
 
+#include "rule-kernels.h"
+
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -88,9 +90,16 @@ struct ActivationFunction : torch::autograd::Function<ActivationFunction> {
       case ActivationRule::pass: out = g; break;
       case ActivationRule::deconvnet: out = at::relu(g); break;
       case ActivationRule::guided:  // relu of the gradient, where the activation lets it through
-        out = kind == Activation::relu ? at::relu(g) * x.gt(0) : at::relu(g) * (plain_backward(x, at::ones_like(g), kind, a, b) > 0);
+        if (kind == Activation::relu && rule_kernels::applies(x) && rule_kernels::applies(g))
+          out = rule_kernels::guided_relu_backward(x, g);
+        else
+          out = kind == Activation::relu ? at::relu(g) * x.gt(0) : at::relu(g) * (plain_backward(x, at::ones_like(g), kind, a, b) > 0);
         break;
       case ActivationRule::rescale: {
+        if (rule_kernels::has_rescale_kernel(kind) && rule_kernels::applies(x) && rule_kernels::applies(g)) {
+          out = rule_kernels::rescale_backward(x, g, kind, a, b, kRescaleEps);
+          break;
+        }
         const int64_t n = x.size(0) / 2;
         const at::Tensor y = apply_activation(x, kind, a, b);
         const at::Tensor dx = twice(x.narrow(0, 0, n) - x.narrow(0, n, n));
@@ -107,28 +116,32 @@ struct RescaleMaxPoolFunction : torch::autograd::Function<RescaleMaxPoolFunction
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, std::vector<int64_t> kernel, std::vector<int64_t> stride,
                             std::vector<int64_t> padding, std::vector<int64_t> dilation, bool ceil_mode) {
     check_halves(x, "max_pool2d");
-    ctx->save_for_backward({x});
+    auto pooled = at::max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode);
+    ctx->save_for_backward({x, std::get<0>(pooled), std::get<1>(pooled)});
     ctx->saved_data["kernel"] = kernel;
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["padding"] = padding;
     ctx->saved_data["dilation"] = dilation;
     ctx->saved_data["ceil_mode"] = ceil_mode;
-    return at::max_pool2d(x, kernel, stride, padding, dilation, ceil_mode);
+    return std::get<0>(pooled);
   }
   // Captum's rule: with m = max(y, y_ref), the input half routes g * (m - y_ref) to its own maxima and
   // the reference half g * (y - m) to its maxima; their sum, divided by x - x_ref, is both halves'
   // multiplier, so that the contributions add up to y - y_ref. The scatter sums where windows overlap
   // (Captum's max_unpool2d keeps one of them), which keeps that sum exact for overlapping pools too.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const at::Tensor x = ctx->get_saved_variables()[0];
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const at::Tensor& y = saved[1];
+    const at::Tensor& indices = saved[2];
+    const at::Tensor& g = grads[0];
+    if (rule_kernels::applies(x) && rule_kernels::applies(g) && x.dim() == 4)
+      return {rule_kernels::rescale_max_pool_backward(x, y, indices, g, kRescaleEps), at::Tensor(), at::Tensor(), at::Tensor(),
+              at::Tensor(), at::Tensor()};
     const auto kernel = ctx->saved_data["kernel"].toIntVector(), stride = ctx->saved_data["stride"].toIntVector();
     const auto padding = ctx->saved_data["padding"].toIntVector(), dilation = ctx->saved_data["dilation"].toIntVector();
     const bool ceil_mode = ctx->saved_data["ceil_mode"].toBool();
     const int64_t n = x.size(0) / 2;
-    const auto pooled = at::max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode);
-    const at::Tensor& y = std::get<0>(pooled);
-    const at::Tensor& indices = std::get<1>(pooled);
-    const at::Tensor& g = grads[0];
     const at::Tensor y_in = y.narrow(0, 0, n), y_ref = y.narrow(0, n, n);
     const at::Tensor m = at::max(y_in, y_ref);
     const at::Tensor delta_out = at::cat({m - y_ref, y_in - m}, 0);
