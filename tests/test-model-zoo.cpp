@@ -152,7 +152,7 @@ TEST(ModelZoo, EveryExportOfEveryFamilyExplainsAsTheEagerModule) {
       small.integrated_gradients().n_steps(4);
       small.noise_tunnel().nt_samples(2);
       small.occlusion().window_h(8).window_w(8).stride_h(8).stride_w(8);
-      small.perturbation().feature_size(16).n_samples(2).rise_masks(8);
+      small.perturbation().feature_size(16).n_samples(6).rise_masks(8);  // lime: 6 subsets of the 4 cells
       for (const AttributionMethod* method : attribution_methods()) {
         SCOPED_TRACE(method->name());
         if (method->uses_attention() && std::string(f.name) != "vit") {

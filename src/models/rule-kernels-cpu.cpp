@@ -124,4 +124,17 @@ at::Tensor rescale_max_pool_backward(const at::Tensor& x, const at::Tensor& pool
   return out;
 }
 
+at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon) {
+  const at::Tensor rc = relevance.contiguous(), zc = z.contiguous();
+  at::Tensor out = at::empty_like(zc, at::MemoryFormat::Contiguous);
+  const float* rp = rc.data_ptr<float>();
+  const float* zp = zc.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const float e = float(epsilon);
+  at::parallel_for(0, zc.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) op[i] = rp[i] / (zp[i] >= 0 ? zp[i] + e : zp[i] - e);
+  });
+  return out;
+}
+
 }  // namespace glassbox::models::rule_kernels

@@ -27,4 +27,7 @@ at::Tensor rescale_backward(const at::Tensor& x, const at::Tensor& g, rule_ops::
 at::Tensor rescale_max_pool_backward(const at::Tensor& x, const at::Tensor& pooled, const at::Tensor& indices,
                                      const at::Tensor& g, double eps);
 
+// LRP's s = R / (z + epsilon * sign(z)), sign(0) = 1, in one pass (R and z of one shape).
+at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon);
+
 }  // namespace glassbox::models::rule_kernels

@@ -193,6 +193,13 @@ c10::optional<at::Tensor> optional_bias(const at::Tensor& b) { return b.defined(
 // z + epsilon * sign(z), sign(0) = 1 (Zennit's stabilizer).
 at::Tensor stabilize(const at::Tensor& z, double epsilon) { return z + epsilon * (z.ge(0).to(z.scalar_type()) * 2 - 1); }
 
+// relevance / stabilize(z, epsilon), in one pass where a kernel takes it.
+at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon) {
+  if (rule_kernels::applies(z) && rule_kernels::applies(relevance) && relevance.sizes() == z.sizes())
+    return rule_kernels::stabilized_divide(relevance, z, epsilon);
+  return relevance / stabilize(z, epsilon);
+}
+
 // The LRP rules, written once for any layer f(input, weight, bias) and its transpose t(s, input, weight)
 // = (d f / d input)^T s: each rule is a sum of terms f(input_k, weight_k, bias_k); z is their sum; the
 // relevance of the input is sum_k sign_k * input_k * t(R / stabilize(z), input_k, weight_k). The epsilon
@@ -214,7 +221,7 @@ at::Tensor lrp_backward(const LayerFn& f, const LayerFn& t, const at::Tensor& x,
     case LayerRule::gradient:
       throw Error("lrp: the gradient rule has no relevance backward");
     case LayerRule::epsilon:
-      return x * t(relevance / stabilize(output, epsilon), x, w);
+      return x * t(stabilized_divide(relevance, output, epsilon), x, w);
     case LayerRule::gamma:
       terms.push_back({x, w + gamma * w.clamp_min(0), bias.defined() ? bias + gamma * bias.clamp_min(0) : none, 1});
       break;
@@ -247,7 +254,7 @@ at::Tensor lrp_backward(const LayerFn& f, const LayerFn& t, const at::Tensor& x,
     const at::Tensor out = f(term.input, term.weight, term.bias);
     z = z.defined() ? (term.sign > 0 ? z + out : z - out) : out;
   }
-  const at::Tensor s = relevance / stabilize(z, stabilizer);
+  const at::Tensor s = stabilized_divide(relevance, z, stabilizer);
   at::Tensor r;
   for (const Term& term : terms) {
     const at::Tensor part = term.input * t(s, term.input, term.weight);
