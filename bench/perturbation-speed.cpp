@@ -1,7 +1,8 @@
 // KernelSHAP and Shapley value sampling on ResNet-18 at 224x224 against their floors: the same number of
 // forward passes over the same perturbed images, batched as the methods batch them (perturbations_per_eval
 // 64). KernelSHAP with 200 coalitions runs 202 forwards (the empty and full coalitions added); Shapley
-// sampling with 2 orders of 49 cells (32-pixel cells) runs 100. Run from the repository root:
+// sampling with 2 orders of 49 cells (32-pixel cells) runs 100; LIME with 200 subsets of about 200 SLIC
+// superpixels runs 200 (its time includes the segmentation). Run from the repository root:
 //   build/bench/perturbation-speed [data/models/resnet18.pt]
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -44,13 +45,20 @@ int main(int argc, char** argv) {
   const at::Tensor t = at::tensor({1}, at::kLong);
   const explain::PerturbationOptions kshap = explain::PerturbationOptions().feature_size(16).n_samples(200);
   const explain::PerturbationOptions shapley = explain::PerturbationOptions().feature_size(32).n_samples(2);
+  const explain::PerturbationOptions lime = explain::PerturbationOptions()
+                                                .feature_mask(explain::FeatureMaskKind::superpixels)
+                                                .slic(explain::SlicOptions().n_segments(200))
+                                                .n_samples(200);
   floor_passes(model, x, 64);  // warm-up
   for (int rep = 0; rep < 2; ++rep) {
     const double floor_k = seconds([&] { floor_passes(model, x, 202); });
     const double k = seconds([&] { explain::kernel_shap(model, x, t, kshap); });
     const double floor_s = seconds([&] { floor_passes(model, x, 100); });
     const double s = seconds([&] { explain::shapley_value_sampling(model, x, t, shapley); });
+    const double floor_l = seconds([&] { floor_passes(model, x, 200); });
+    const double l = seconds([&] { explain::lime(model, x, t, lime); });
     std::printf("kernel_shap 200 coalitions: %.2f s, floor 202 forwards %.2f s, ratio %.3f\n", k, floor_k, k / floor_k);
     std::printf("shapley_sampling 2 orders of 49 cells: %.2f s, floor 100 forwards %.2f s, ratio %.3f\n", s, floor_s, s / floor_s);
+    std::printf("lime 200 subsets of superpixels: %.2f s, floor 200 forwards %.2f s, ratio %.3f\n", l, floor_l, l / floor_l);
   }
 }
