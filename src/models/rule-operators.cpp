@@ -213,6 +213,7 @@ at::Tensor lrp_backward(const LayerFn& f, const LayerFn& t, const at::Tensor& x,
   struct Term {
     at::Tensor input, weight, bias;
     double sign;
+    at::Tensor value;  // f(input, weight, bias) when already known (the layer's own output)
   };
   std::vector<Term> terms;
   const at::Tensor none;
@@ -243,7 +244,7 @@ at::Tensor lrp_backward(const LayerFn& f, const LayerFn& t, const at::Tensor& x,
                        " do not fit the first layer's input ", x.sizes());
         return (t.numel() == x.numel() ? t.reshape(x.sizes()) : t.reshape(x.sizes().slice(1)).unsqueeze(0).expand_as(x)).contiguous();
       };
-      terms.push_back({x, w, bias, 1});
+      terms.push_back({x, w, bias, 1, output});  // the layer itself: its forward's output
       terms.push_back({bound(low), w.clamp_min(0), none, -1});
       terms.push_back({bound(high), w.clamp_max(0), none, -1});
       break;
@@ -251,7 +252,7 @@ at::Tensor lrp_backward(const LayerFn& f, const LayerFn& t, const at::Tensor& x,
   }
   at::Tensor z;
   for (const Term& term : terms) {
-    const at::Tensor out = f(term.input, term.weight, term.bias);
+    const at::Tensor out = term.value.defined() ? term.value : f(term.input, term.weight, term.bias);
     z = z.defined() ? (term.sign > 0 ? z + out : z - out) : out;
   }
   const at::Tensor s = stabilized_divide(relevance, z, stabilizer);
