@@ -7,12 +7,20 @@
 //   GradientShap (5 samples)        vs  5 passes
 //   Mining 10,000 images            vs  one no-grad pass over them
 //   The seed's 2x3 figure, drawn and PNG-encoded
+//   The rule methods and their floors alternately in one benchmark: the median ratio of neighbouring runs
 // Run: build/bench/bench-explain   (fashion-mnist's test images when data/fashion-mnist exists)
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <vector>
 
 #include "glassbox/data/named.h"
 #include "glassbox/explain/attribution.h"
@@ -110,37 +118,45 @@ BENCHMARK_CAPTURE(BM_RuleMethod, deconvnet, "deconvnet")->Unit(benchmark::kMilli
 BENCHMARK_CAPTURE(BM_RuleMethod, lrp, "lrp")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 
 // The passes LRP's default composite (epsilon_gamma_box) must make beyond one forward and input-gradient
-// pass: z^B at conv1 runs that layer forward on the two bounds (with W+ and W-) and transposed for them;
-// gamma at conv2 runs that convolution forward once more with W + gamma W+ (each layer's transposed pass
-// with its own weights is the plain pass's). Their inputs are made outside the timed loop.
-void BM_Lrp_Floor1PassAndItsRulesLayers(benchmark::State& state) {
-  Setup& s = setup();
-  at::Tensor w1, w2, b2;
-  for (const auto& [name, p] : s.cnn->named_parameters()) {
-    if (name == "conv1.weight") w1 = p.detach();
-    if (name == "conv2.weight") w2 = p.detach();
-    if (name == "conv2.bias") b2 = p.detach();
-  }
-  const at::Tensor x = s.x.to(at::kFloat);
-  const at::Tensor low = x.amin({2, 3}, true).expand_as(x).contiguous(), high = x.amax({2, 3}, true).expand_as(x).contiguous();
-  at::Tensor h1, grad1;
-  {
+// pass: z^B at conv1 runs that layer forward on the two bounds (with W+ and W-; at least one convolution
+// over both, stacked as channels) and transposed for them; gamma at conv2 runs that convolution forward
+// once more with W + gamma W+ (each layer's transposed pass with its own weights is the plain pass's).
+// Their inputs are made once, outside any timing.
+struct LrpFloor {
+  at::Tensor w1, w2, b2, bounds, h1, grad1;
+  LrpFloor() {
+    Setup& s = setup();
+    for (const auto& [name, p] : s.cnn->named_parameters()) {
+      if (name == "conv1.weight") w1 = p.detach();
+      if (name == "conv2.weight") w2 = p.detach();
+      if (name == "conv2.bias") b2 = p.detach();
+    }
+    const at::Tensor x = s.x.to(at::kFloat);
+    bounds = at::cat({x.amin({2, 3}, true).expand_as(x), x.amax({2, 3}, true).expand_as(x)}, 1);
     torch::autograd::AutoGradMode no_grad(false);
     const at::Tensor z1 = at::conv2d(x, w1, {}, 1, 1);
     h1 = at::max_pool2d(at::relu(z1), {2, 2});
     grad1 = at::randn_like(z1);
   }
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, s.x, s.targets, explain::Score::logit));
+  void run() const {
+    floor_passes(1);
     torch::autograd::AutoGradMode no_grad(false);
-    const at::Tensor wp = w1.clamp_min(0), wn = w1.clamp_max(0);
-    benchmark::DoNotOptimize(at::conv2d(low, wp, {}, 1, 1));
-    benchmark::DoNotOptimize(at::conv2d(high, wn, {}, 1, 1));
-    for (const at::Tensor& w : {wp, wn})
-      benchmark::DoNotOptimize(std::get<0>(at::convolution_backward(grad1, low, w, c10::nullopt, {1, 1}, {1, 1}, {1, 1}, false,
-                                                                    {0, 0}, 1, {true, false, false})));
+    const at::Tensor w = at::cat({w1.clamp_min(0), w1.clamp_max(0)}, 1);
+    benchmark::DoNotOptimize(at::conv2d(bounds, w, {}, 1, 1));
+    benchmark::DoNotOptimize(std::get<0>(at::convolution_backward(grad1, bounds, w, c10::nullopt, {1, 1}, {1, 1}, {1, 1}, false,
+                                                                  {0, 0}, 1, {true, false, false})));
     benchmark::DoNotOptimize(at::conv2d(h1, w2 + 0.25 * w2.clamp_min(0), b2 + 0.25 * b2.clamp_min(0), 1, 1));
   }
+};
+
+const LrpFloor& lrp_floor() {
+  static LrpFloor f;
+  return f;
+}
+
+void BM_Lrp_Floor1PassAndItsRulesLayers(benchmark::State& state) {
+  const LrpFloor& floor = lrp_floor();
+  for (auto _ : state) floor.run();
 }
 BENCHMARK(BM_Lrp_Floor1PassAndItsRulesLayers)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 
@@ -158,6 +174,51 @@ void BM_GradientShap_Floor5Passes(benchmark::State& state) {
 }
 BENCHMARK(BM_GradientShap_Floor5Passes)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 BENCHMARK_CAPTURE(BM_RuleMethod, gradient_shap, "gradient_shap")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
+
+// Each rule method and its floor run alternately, in turn first, and every iteration's ratio is kept:
+// on a shared machine whose speed drifts by 2x over minutes, separate benchmarks' times disagree more
+// than the methods differ; a ratio of neighbouring runs does not drift with it. Reported: the median
+// ratio (the speed target), the medians of both times, the time is the method's.
+void floor_2b_pass() {
+  Setup& s = setup();
+  static const at::Tensor both = at::cat({s.x, at::zeros_like(s.x)}), targets = at::cat({s.targets, s.targets});
+  benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, both, targets, explain::Score::logit));
+}
+
+void BM_RuleMethodAgainstFloor(benchmark::State& state, const char* method) {
+  Setup& s = setup();
+  const std::string name = method;
+  const std::function<void()> floor = name == "deeplift" ? std::function<void()>(floor_2b_pass)
+                                      : name == "lrp"    ? std::function<void()>([] { lrp_floor().run(); })
+                                                         : std::function<void()>([] { floor_passes(1); });
+  auto timed = [](const std::function<void()>& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const std::function<void()> run = [&] { benchmark::DoNotOptimize(explain::attribute(method, *s.cnn, s.x, s.targets)); };
+  std::vector<double> ratios, method_s, floor_s;
+  for (auto _ : state) {
+    const bool floor_first = ratios.size() % 2 == 0;
+    const double a = timed(floor_first ? floor : run), b = timed(floor_first ? run : floor);
+    const double m = floor_first ? b : a, f = floor_first ? a : b;
+    ratios.push_back(m / f);
+    method_s.push_back(m);
+    floor_s.push_back(f);
+    state.SetIterationTime(m);
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  state.counters["ratio"] = median(ratios);
+  state.counters["method_ms"] = 1e3 * median(method_s);
+  state.counters["floor_ms"] = 1e3 * median(floor_s);
+}
+BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, guided_backprop, "guided_backprop")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
+BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, deconvnet, "deconvnet")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
+BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, deeplift, "deeplift")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
+BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, lrp, "lrp")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
 
 void BM_Mining_FloorNoGradPass(benchmark::State& state) {
   Setup& s = setup();
@@ -196,4 +257,18 @@ BENCHMARK(BM_SeedFigure_RenderAndPng)->Unit(benchmark::kMillisecond)->Repetition
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // Keep freed memory in the process: by default glibc hands large blocks back to the kernel and faults
+  // them in again on the next batch, and on a virtual machine those page faults cost more than the
+  // arithmetic and switch on and off with the allocator's adaptive threshold, so that the same run
+  // measured 2x apart from one minute to the next. Floors and methods share the setting.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -124,9 +124,9 @@ at::Tensor rescale_max_pool_backward(const at::Tensor& x, const at::Tensor& pool
   return out;
 }
 
-at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon) {
+at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon, const at::Tensor& into) {
   const at::Tensor rc = relevance.contiguous(), zc = z.contiguous();
-  at::Tensor out = at::empty_like(zc, at::MemoryFormat::Contiguous);
+  at::Tensor out = into.defined() ? into : at::empty_like(zc, at::MemoryFormat::Contiguous);
   const float* rp = rc.data_ptr<float>();
   const float* zp = zc.data_ptr<float>();
   float* op = out.data_ptr<float>();

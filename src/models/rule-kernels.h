@@ -27,7 +27,8 @@ at::Tensor rescale_backward(const at::Tensor& x, const at::Tensor& g, rule_ops::
 at::Tensor rescale_max_pool_backward(const at::Tensor& x, const at::Tensor& pooled, const at::Tensor& indices,
                                      const at::Tensor& g, double eps);
 
-// LRP's s = R / (z + epsilon * sign(z)), sign(0) = 1, in one pass (R and z of one shape).
-at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon);
+// LRP's s = R / (z + epsilon * sign(z)), sign(0) = 1, in one pass (R and z of one shape), written into
+// `into` where defined (a contiguous tensor of z's shape; z itself may be it), else into a new tensor.
+at::Tensor stabilized_divide(const at::Tensor& relevance, const at::Tensor& z, double epsilon, const at::Tensor& into);
 
 }  // namespace glassbox::models::rule_kernels
