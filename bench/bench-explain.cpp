@@ -7,7 +7,8 @@
 //   GradientShap (5 samples)        vs  5 passes
 //   Mining 10,000 images            vs  one no-grad pass over them
 //   The seed's 2x3 figure, drawn and PNG-encoded
-//   The rule methods and their floors alternately in one benchmark: the median ratio of neighbouring runs
+//   Each method that changes the backward pass and its floor alternately (BM_MethodAgainstFloor): the
+//   median ratio of neighbouring runs, the measure the speed targets are read from
 // Run: build/bench/bench-explain   (fashion-mnist's test images when data/fashion-mnist exists)
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "glassbox/data/named.h"
@@ -175,28 +177,40 @@ void BM_GradientShap_Floor5Passes(benchmark::State& state) {
 BENCHMARK(BM_GradientShap_Floor5Passes)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 BENCHMARK_CAPTURE(BM_RuleMethod, gradient_shap, "gradient_shap")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 
-// Each rule method and its floor run alternately, in turn first, and every iteration's ratio is kept:
-// on a shared machine whose speed drifts by 2x over minutes, separate benchmarks' times disagree more
-// than the methods differ; a ratio of neighbouring runs does not drift with it. Reported: the median
-// ratio (the speed target), the medians of both times, the time is the method's.
-void floor_2b_pass() {
+// Each method and its floor run alternately, in turn first, and every iteration's ratio is kept: on a
+// shared machine whose speed drifts by 2x over minutes, separate benchmarks' times disagree more than
+// the methods differ; a ratio of neighbouring runs does not drift with it. Reported: the median ratio
+// (the speed target), the medians of both times; the time is the method's. Saliency, the plain gradient
+// through the same entry point, shows what the entry itself costs.
+void floor_pass_of_rows(int64_t copies) {  // one pass over `copies` stacked copies of the batch
   Setup& s = setup();
-  static const at::Tensor both = at::cat({s.x, at::zeros_like(s.x)}), targets = at::cat({s.targets, s.targets});
-  benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, both, targets, explain::Score::logit));
+  static std::map<int64_t, std::pair<at::Tensor, at::Tensor>> batches;
+  auto& [x, t] = batches[copies];
+  if (!x.defined()) {
+    x = s.x.repeat({copies, 1, 1, 1});
+    t = s.targets.repeat({copies});
+  }
+  benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, x, t, explain::Score::logit));
 }
 
-void BM_RuleMethodAgainstFloor(benchmark::State& state, const char* method) {
+std::function<void()> floor_of(const std::string& method) {
+  if (method == "deeplift") return [] { floor_pass_of_rows(2); };  // the batch and its references
+  if (method == "deeplift_shap") return [] { floor_pass_of_rows(2 * 8); };  // the batch and its 8 references, each pair
+  if (method == "lrp") return [] { lrp_floor().run(); };
+  if (method == "gradient_shap") return [] { floor_passes(5); };
+  if (method == "guided_gradcam") return [] { floor_passes(2); };  // Guided Backprop's and Grad-CAM's
+  return [] { floor_passes(1); };
+}
+
+void BM_MethodAgainstFloor(benchmark::State& state, const char* method) {
   Setup& s = setup();
-  const std::string name = method;
-  const std::function<void()> floor = name == "deeplift" ? std::function<void()>(floor_2b_pass)
-                                      : name == "lrp"    ? std::function<void()>([] { lrp_floor().run(); })
-                                                         : std::function<void()>([] { floor_passes(1); });
+  const std::function<void()> floor = floor_of(method);
+  const std::function<void()> run = [&] { benchmark::DoNotOptimize(explain::attribute(method, *s.cnn, s.x, s.targets)); };
   auto timed = [](const std::function<void()>& f) {
     const auto t0 = std::chrono::steady_clock::now();
     f();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  const std::function<void()> run = [&] { benchmark::DoNotOptimize(explain::attribute(method, *s.cnn, s.x, s.targets)); };
   std::vector<double> ratios, method_s, floor_s;
   for (auto _ : state) {
     const bool floor_first = ratios.size() % 2 == 0;
@@ -215,10 +229,16 @@ void BM_RuleMethodAgainstFloor(benchmark::State& state, const char* method) {
   state.counters["method_ms"] = 1e3 * median(method_s);
   state.counters["floor_ms"] = 1e3 * median(floor_s);
 }
-BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, guided_backprop, "guided_backprop")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
-BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, deconvnet, "deconvnet")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
-BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, deeplift, "deeplift")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
-BENCHMARK_CAPTURE(BM_RuleMethodAgainstFloor, lrp, "lrp")->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0);
+#define AGAINST_FLOOR(method) \
+  BENCHMARK_CAPTURE(BM_MethodAgainstFloor, method, #method)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(4.0)
+AGAINST_FLOOR(saliency);
+AGAINST_FLOOR(guided_backprop);
+AGAINST_FLOOR(deconvnet);
+AGAINST_FLOOR(guided_gradcam);
+AGAINST_FLOOR(deeplift);
+AGAINST_FLOOR(deeplift_shap);
+AGAINST_FLOOR(gradient_shap);
+AGAINST_FLOOR(lrp);
 
 void BM_Mining_FloorNoGradPass(benchmark::State& state) {
   Setup& s = setup();

@@ -5,11 +5,15 @@
 // identities: LRP-0 equals Gradient x Input on ReLU networks without biases, relevance is conserved,
 // DeepLift's contributions sum to F(x) - F(x0), GradientShap on a linear model is (x - x0) * w.
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <gtest/gtest.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
 
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "glassbox/explain/methods.h"
 #include "glassbox/explain/modified-backward.h"
@@ -428,4 +432,57 @@ TEST(ModifiedBackward, EveryNewMethodRunsThroughTheRegistry) {
               attribute("lrp", model, ref.x, ref.t, AttributeOptions().lrp(LrpOptions().low({0.0, 1.0})));
             }),
             "");
+}
+
+// The CPU kernels (float32 CPU tensors) against the composition of ATen calls that defines each rule and
+// runs for every other type: the same operators, called through the dispatcher, in float32 and float64.
+TEST(RuleKernels, EqualTheCompositionTheyReplace) {
+  auto op = [](const char* name) { return c10::Dispatcher::singleton().findSchemaOrThrow(name, ""); };
+  const auto activation = op("glassbox::activation").typed<at::Tensor(const at::Tensor&, int64_t, double, double, int64_t)>();
+  const auto pool = op("glassbox::max_pool2d")
+                        .typed<at::Tensor(const at::Tensor&, at::IntArrayRef, at::IntArrayRef, at::IntArrayRef, at::IntArrayRef, bool)>();
+  const auto conv = op("glassbox::lrp_conv2d")
+                        .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&, at::IntArrayRef,
+                                          at::IntArrayRef, at::IntArrayRef, int64_t, int64_t, double, double, const at::Tensor&,
+                                          const at::Tensor&)>();
+  at::manual_seed(5);
+  // [inputs; references], a fifth of the references equal to their inputs (the rules' x = x_ref branch).
+  const at::Tensor x = at::randn({3, 4, 9, 9}, at::kDouble);
+  const at::Tensor both = at::cat({x, at::where(at::rand_like(x) < 0.2, x, at::randn_like(x))});
+  auto input_gradient = [](const std::function<at::Tensor(const at::Tensor&)>& f, const at::Tensor& in) {
+    torch::autograd::AutoGradMode on(true);
+    const at::Tensor leaf = in.detach().requires_grad_(true);
+    const at::Tensor out = f(leaf);
+    at::manual_seed(7);
+    const at::Tensor g = at::randn(out.sizes(), at::kDouble).to(in.scalar_type());  // the same numbers in both types
+    return torch::autograd::grad({out}, {leaf}, {g})[0];
+  };
+  auto expect_kernel_equals_composition = [&](const std::string& what, const std::function<at::Tensor(const at::Tensor&)>& f,
+                                              double tolerance = 1e-5) {
+    SCOPED_TRACE(what);
+    const at::Tensor composed = input_gradient(f, both);
+    const at::Tensor kernel = input_gradient(f, both.to(at::kFloat));
+    EXPECT_EQ(kernel.scalar_type(), at::kFloat);
+    EXPECT_LT(relative_error(kernel.to(at::kDouble), composed), tolerance);
+  };
+  const int64_t guided = 1, rescale = 4;
+  expect_kernel_equals_composition("guided relu", [&](const at::Tensor& v) { return activation.call(v, 0, 0, 0, guided); });
+  expect_kernel_equals_composition("rescale relu", [&](const at::Tensor& v) { return activation.call(v, 0, 0, 0, rescale); });
+  expect_kernel_equals_composition("rescale hardtanh", [&](const at::Tensor& v) { return activation.call(v, 1, -0.5, 0.5, rescale); });
+  expect_kernel_equals_composition("rescale leaky_relu", [&](const at::Tensor& v) { return activation.call(v, 2, 0.1, 0, rescale); });
+  expect_kernel_equals_composition("rescale max_pool 2/2", [&](const at::Tensor& v) { return pool.call(v, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false); });
+  expect_kernel_equals_composition("rescale max_pool 3/2, overlapping, padded",
+                                   [&](const at::Tensor& v) { return pool.call(v, {3, 3}, {2, 2}, {1, 1}, {1, 1}, true); });
+  const at::Tensor w = at::randn({5, 4, 3, 3}, at::kDouble), b = at::randn({5}, at::kDouble);
+  const at::Tensor low = at::full({}, -3.0, at::kDouble), high = at::full({}, 3.0, at::kDouble);
+  // LRP divides by z, which comes near zero: float32's rounding of z, so amplified, is the tolerance.
+  for (const auto& [name, rule] : std::vector<std::pair<const char*, int64_t>>{{"epsilon", 1}, {"gamma", 2}, {"zplus", 3}, {"zbox", 4}}) {
+    expect_kernel_equals_composition(
+        std::string("lrp conv2d ") + name,
+        [&, rule = rule](const at::Tensor& v) {
+          return conv.call(v, w.to(v.scalar_type()), b.to(v.scalar_type()), {1, 1}, {1, 1}, {1, 1}, 1, rule, 0.01, 0.25,
+                           low.to(v.scalar_type()), high.to(v.scalar_type()));
+        },
+        1e-3);
+  }
 }
