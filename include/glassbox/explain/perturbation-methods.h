@@ -81,7 +81,7 @@ at::Tensor kernel_shap(models::Classifier& model, const at::Tensor& x, const at:
 at::Tensor lime(models::Classifier& model, const at::Tensor& x, const at::Tensor& targets,
                 const PerturbationOptions& options = {}, Score score = Score::logit);
 
-// The weighted ridge regression LIME fits: design [S, F], responses [S, B], weights [S] -> the
+// The weighted ridge regression LIME fits (KernelSHAP too, with alpha 0): design [S, F], responses [S, B], weights [S] -> the
 // coefficients [F, B] of y = intercept + X beta minimising sum_s w_s (y_s - ...)^2 + alpha |beta|^2.
 at::Tensor weighted_ridge(const at::Tensor& design, const at::Tensor& responses, const at::Tensor& weights, double alpha);
 

@@ -2,7 +2,8 @@
 // with the Shapley kernel's probabilities (F - 1) / (k (F - k)) and their members uniformly, so that each
 // sampled row has weight 1; the empty and the full coalition are added with a large weight, which makes
 // the values add up to F(x) - F(baseline). A weighted linear model with intercept is fit by least squares
-// on the model's device (normal equations in double precision, a tiny ridge for fewer rows than cells).
+// on the model's device (weighted_ridge without a penalty: normal equations in double precision, with a
+// tiny ridge for fewer rows than cells).
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "feature-masks.h"
@@ -30,12 +31,9 @@ at::Tensor kernel_shap(models::Classifier& model, const at::Tensor& x, const at:
     const at::Tensor weights = at::cat({at::ones({S}, cpu), at::full({2}, 1e6, cpu)}).to(xs.device());
     const at::Tensor y = perturbed_scores(model, xs, ts, z.to(xs.options()), mask, o.baseline(), o.perturbations_per_eval(), score)
                              .to(at::kDouble);  // [B, S + 2]
-    const at::Tensor design = at::cat({at::ones({S + 2, 1}, cpu), z}, 1).to(xs.device());  // [S + 2, F + 1]
-    const at::Tensor weighted = design * weights.unsqueeze(1);
-    at::Tensor normal = design.t().matmul(weighted);  // X^T W X
-    normal += 1e-8 * normal.diagonal().mean() * at::eye(F + 1, normal.options());
-    const at::Tensor beta = at::linalg_solve(normal, weighted.t().matmul(y.t()));  // [F + 1, B]
-    return feature_map(beta.narrow(0, 1, F).t().to(xs.scalar_type()), mask, xs);
+    // LIME's weighted least squares with an unpenalised intercept, without a penalty.
+    const at::Tensor beta = weighted_ridge(z.to(xs.device()), y.t(), weights, 0);  // [F, B]
+    return feature_map(beta.t().to(xs.scalar_type()), mask, xs);
   });
 }
 
