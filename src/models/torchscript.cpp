@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -246,65 +247,61 @@ std::vector<LayerInfo> TorchScriptClassifier::layers() {
   return layers_->layers(torch::zeros({1, shape_.channels, shape_.height, shape_.width}, at::TensorOptions().device(device)));
 }
 
-LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, const std::string& layer) {
-  LayerForward r;
-  const auto watchdog = watch("forward");
+namespace {
+
+// One call into a graph copy (layers', rules'): a glassbox error gains the file as context; anything
+// else libtorch throws from inside the graph becomes `failure(its first line)`, which names what the
+// caller asked for (the layer, the method).
+template <typename Call>
+auto call_graph_copy(const std::string& path, Call&& call, const std::function<Error(const std::string&)>& failure) {
   try {
-    r = layers_->forward(x, layer);
+    return call();
   } catch (Error& e) {
-    throw e.add_context(path_);
+    throw e.add_context(path);
   } catch (const std::exception& e) {
-    throw Error::about("layer", layer, first_line(e.what())).add_context(path_);
+    throw failure(first_line(e.what()));
   }
-  GLASSBOX_CHECK(r.logits.dim() == 2 && r.logits.size(0) == x.size(0) && (classes_ == 0 || r.logits.size(1) == classes_),
-                 path_, ": output ", r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ",
-                 classes_, "]");
+}
+
+// A graph copy's logits: [B, classes] (classes 0: not known yet, any).
+void check_copy_logits(const at::Tensor& logits, const at::Tensor& x, int64_t classes, const std::string& path) {
+  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && (classes == 0 || logits.size(1) == classes), path,
+                 ": output ", logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes, "]");
+}
+
+}  // namespace
+
+LayerForward TorchScriptClassifier::forward_with_layer(const at::Tensor& x, const std::string& layer) {
+  const auto watchdog = watch("forward");
+  LayerForward r = call_graph_copy(path_, [&] { return layers_->forward(x, layer); },
+                                   [&](const std::string& why) { return Error::about("layer", layer, why).add_context(path_); });
+  check_copy_logits(r.logits, x, classes_, path_);
   return r;
 }
 
 at::Tensor TorchScriptClassifier::forward_replacing_layer(const at::Tensor& x, const std::string& layer,
                                                           const at::Tensor& value) {
-  at::Tensor logits;
   const auto watchdog = watch("forward");
-  try {
-    logits = layers_->forward_replacing(x, layer, value);
-  } catch (Error& e) {
-    throw e.add_context(path_);
-  } catch (const std::exception& e) {
-    throw Error::about("layer", layer, first_line(e.what())).add_context(path_);
-  }
-  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && logits.size(1) == classes_, path_, ": output ",
-                 logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
+  at::Tensor logits = call_graph_copy(path_, [&] { return layers_->forward_replacing(x, layer, value); },
+                                      [&](const std::string& why) { return Error::about("layer", layer, why).add_context(path_); });
+  check_copy_logits(logits, x, classes_, path_);
   return logits;
 }
 
 AttentionForward TorchScriptClassifier::forward_with_attention(const at::Tensor& x) {
-  AttentionForward r;
   const auto watchdog = watch("forward");
-  try {
-    r = layers_->forward_with_attention(x);
-  } catch (Error& e) {
-    throw e.add_context(path_);
-  } catch (const std::exception& e) {
-    throw Error::about("model", path_, first_line(e.what()));
-  }
-  GLASSBOX_CHECK(r.logits.dim() == 2 && r.logits.size(0) == x.size(0) && r.logits.size(1) == classes_, path_, ": output ",
-                 r.logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
+  AttentionForward r = call_graph_copy(path_, [&] { return layers_->forward_with_attention(x); },
+                                       [&](const std::string& why) { return Error::about("model", path_, why); });
+  check_copy_logits(r.logits, x, classes_, path_);
   return r;
 }
 
 at::Tensor TorchScriptClassifier::forward_with_rules(const at::Tensor& x, const BackwardRules& rules) {
-  at::Tensor logits;
   const auto watchdog = watch("forward");
-  try {
-    logits = rules_->forward(x, rules);
-  } catch (Error& e) {
-    throw e.add_context(path_);
-  } catch (const std::exception& e) {
-    throw Error::about("method", rules.method(), first_line(e.what())).add_context(path_);
-  }
-  GLASSBOX_CHECK(logits.dim() == 2 && logits.size(0) == x.size(0) && logits.size(1) == classes_, path_, ": output ",
-                 logits.sizes(), " for a batch of ", x.size(0), ", expected [", x.size(0), ", ", classes_, "]");
+  at::Tensor logits = call_graph_copy(path_, [&] { return rules_->forward(x, rules); }, [&](const std::string& why) {
+    return Error::about("method", rules.method(), why).add_context(path_);
+  });
+  check_copy_logits(logits, x, classes_, path_);
   return logits;
 }
 

@@ -55,7 +55,7 @@ class InfidelityMetric final : public Metric {
   int better() const override { return -1; }
   MetricResult evaluate(const MetricRequest& r) const override {
     return {infidelity_impl(r.model, r.x, r.targets, r.attributions, r.options.infidelity(), r.options.score(),
-                            r.options.perturbations_per_eval(), r.first_sample), {}, {}, {}};
+                            r.options.perturbations_per_eval(), r.first_sample), {}, {}, {}, {}};
   }
 };
 

@@ -122,7 +122,7 @@ class RoadMetric final : public Metric {
     const RoadResult res = road_impl(r.model, r.x, r.targets, r.attributions, r.options.road(),
                                      r.options.perturbations_per_eval(), r.first_sample);
     const std::vector<double>& axis = r.options.road().percentages();
-    return {res.combined, {{"MoRF", axis, res.morf}, {"LeRF", axis, res.lerf}}, {}, {}};
+    return {res.combined, {{"MoRF", axis, res.morf}, {"LeRF", axis, res.lerf}}, {}, {}, {}};
   }
 };
 

@@ -51,7 +51,7 @@ class SensitivityMetric final : public Metric {
   MetricResult evaluate(const MetricRequest& r) const override {
     const ExplainFunction explain = method_explainer(r, "sensitivity", "explains the perturbed inputs again");
     return {sensitivity_impl(explain, r.x, r.targets, r.options.sensitivity(), r.options.perturbations_per_eval(), r.first_sample),
-            {}, {}, {}};
+            {}, {}, {}, {}};
   }
 };
 
