@@ -15,9 +15,6 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -31,6 +28,7 @@
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/architectures.h"
 #include "glassbox/util/threads.h"
+#include "keep-freed-memory.h"
 
 using namespace glassbox;
 
@@ -278,14 +276,7 @@ BENCHMARK(BM_SeedFigure_RenderAndPng)->Unit(benchmark::kMillisecond)->Repetition
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef __GLIBC__
-  // Keep freed memory in the process: by default glibc hands large blocks back to the kernel and faults
-  // them in again on the next batch, and on a virtual machine those page faults cost more than the
-  // arithmetic and switch on and off with the allocator's adaptive threshold, so that the same run
-  // measured 2x apart from one minute to the next. Floors and methods share the setting.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
+  bench::keep_freed_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
