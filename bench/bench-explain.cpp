@@ -24,6 +24,7 @@
 #include "glassbox/data/named.h"
 #include "glassbox/explain/attribution.h"
 #include "glassbox/explain/methods.h"
+#include "glassbox/explain/modified-backward.h"
 #include "glassbox/explain/confusion.h"
 #include "glassbox/explain/figures.h"
 #include "glassbox/models/architectures.h"
@@ -63,6 +64,17 @@ void floor_passes(int64_t passes) {
   Setup& s = setup();
   for (int64_t i = 0; i < passes; ++i)
     benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, s.x, s.targets, explain::Score::logit));
+}
+
+void floor_pass_of_rows(int64_t copies) {  // one pass over `copies` stacked copies of the batch
+  Setup& s = setup();
+  static std::map<int64_t, std::pair<at::Tensor, at::Tensor>> batches;
+  auto& [x, t] = batches[copies];
+  if (!x.defined()) {
+    x = s.x.repeat({copies, 1, 1, 1});
+    t = s.targets.repeat({copies});
+  }
+  benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, x, t, explain::Score::logit));
 }
 
 void BM_IG_Floor50Passes(benchmark::State& state) {
@@ -161,10 +173,7 @@ void BM_Lrp_Floor1PassAndItsRulesLayers(benchmark::State& state) {
 BENCHMARK(BM_Lrp_Floor1PassAndItsRulesLayers)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 
 void BM_DeepLift_Floor1PassOf2B(benchmark::State& state) {
-  Setup& s = setup();
-  const at::Tensor both = at::cat({s.x, at::zeros_like(s.x)}), targets = at::cat({s.targets, s.targets});
-  for (auto _ : state)
-    benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, both, targets, explain::Score::logit));
+  for (auto _ : state) floor_pass_of_rows(2);
 }
 BENCHMARK(BM_DeepLift_Floor1PassOf2B)->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
 BENCHMARK_CAPTURE(BM_RuleMethod, deeplift, "deeplift")->Unit(benchmark::kMillisecond)->MinWarmUpTime(0.5)->MinTime(2.0);
@@ -180,20 +189,11 @@ BENCHMARK_CAPTURE(BM_RuleMethod, gradient_shap, "gradient_shap")->Unit(benchmark
 // the methods differ; a ratio of neighbouring runs does not drift with it. Reported: the median ratio
 // (the speed target), the medians of both times; the time is the method's. Saliency, the plain gradient
 // through the same entry point, shows what the entry itself costs.
-void floor_pass_of_rows(int64_t copies) {  // one pass over `copies` stacked copies of the batch
-  Setup& s = setup();
-  static std::map<int64_t, std::pair<at::Tensor, at::Tensor>> batches;
-  auto& [x, t] = batches[copies];
-  if (!x.defined()) {
-    x = s.x.repeat({copies, 1, 1, 1});
-    t = s.targets.repeat({copies});
-  }
-  benchmark::DoNotOptimize(explain::input_gradients_unchecked(*s.cnn, x, t, explain::Score::logit));
-}
 
 std::function<void()> floor_of(const std::string& method) {
   if (method == "deeplift") return [] { floor_pass_of_rows(2); };  // the batch and its references
-  if (method == "deeplift_shap") return [] { floor_pass_of_rows(2 * 8); };  // the batch and its 8 references, each pair
+  if (method == "deeplift_shap")  // each sample with each of its references, and those references
+    return [] { floor_pass_of_rows(2 * explain::DeepLiftOptions().n_baselines()); };
   if (method == "lrp") return [] { lrp_floor().run(); };
   if (method == "gradient_shap") return [] { floor_passes(5); };
   if (method == "guided_gradcam") return [] { floor_passes(2); };  // Guided Backprop's and Grad-CAM's
